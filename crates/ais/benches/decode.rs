@@ -1,0 +1,106 @@
+//! Decoder throughput over the bundled real recordings.
+//!
+//! Corpus: every file in `fixtures/ais/` concatenated and repeated to about
+//! 200,000 lines (the issue's measuring rule). Reported per line, so
+//! criterion's "thrpt" in elements/s is lines/s.
+//!
+//! Run: `cargo bench -p lookout-ais --bench decode`
+//!
+//! `naive_dearmour` is the floor the issue quotes: line split, checksum and
+//! 6-bit de-armouring only, no fields, no reassembly.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use lookout_ais::bits::BitBuf;
+use lookout_ais::json::{write_gpsd_json, JsonOptions};
+use lookout_ais::nmea::checksum;
+use lookout_ais::{Decoder, DecoderOptions};
+
+fn corpus() -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/ais");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .collect();
+    names.sort();
+    let mut one = Vec::new();
+    for n in names {
+        one.extend_from_slice(&std::fs::read(n).unwrap());
+        if one.last() != Some(&b'\n') {
+            one.push(b'\n');
+        }
+    }
+    let lines = one.iter().filter(|&&c| c == b'\n').count();
+    let reps = 200_000usize.div_ceil(lines);
+    one.repeat(reps)
+}
+
+fn bench(c: &mut Criterion) {
+    let data = corpus();
+    let lines = data.iter().filter(|&&c| c == b'\n').count() as u64;
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Elements(lines));
+    g.sample_size(20);
+
+    g.bench_function("lookout_structs", |b| {
+        b.iter(|| {
+            let mut d = Decoder::new(DecoderOptions::default());
+            let mut n = 0u64;
+            for line in data.split(|&c| c == b'\n') {
+                let _ = d.decode_line(line, |m| {
+                    n += black_box(&m).message.mmsi as u64 & 1;
+                });
+            }
+            n
+        })
+    });
+
+    g.bench_function("lookout_gpsd_json", |b| {
+        let mut out = Vec::with_capacity(1 << 20);
+        let opts = JsonOptions::default();
+        b.iter(|| {
+            let mut d = Decoder::new(DecoderOptions::default());
+            for line in data.split(|&c| c == b'\n') {
+                let _ = d.decode_line(line, |m| {
+                    write_gpsd_json(&mut out, &m, &opts);
+                    out.push(b'\n');
+                });
+                if out.len() > 1 << 20 {
+                    black_box(&out);
+                    out.clear();
+                }
+            }
+        })
+    });
+
+    g.bench_function("naive_dearmour", |b| {
+        let mut bits = BitBuf::new();
+        b.iter(|| {
+            let mut ok = 0u64;
+            for line in data.split(|&c| c == b'\n') {
+                let Some(bang) = line.iter().position(|&c| c == b'!') else {
+                    continue;
+                };
+                let Some(star) = line.iter().rposition(|&c| c == b'*') else {
+                    continue;
+                };
+                if star <= bang {
+                    continue;
+                }
+                let body = &line[bang + 1..star];
+                black_box(checksum(body));
+                let payload = body.split(|&c| c == b',').nth(5).unwrap_or(b"");
+                bits.clear();
+                if bits.push_armored(payload).is_ok() {
+                    bits.finish(0);
+                    ok += bits.u(0, 6);
+                }
+            }
+            ok
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
