@@ -35,6 +35,17 @@ fn corpus() -> Vec<u8> {
     one.repeat(reps)
 }
 
+/// Lines without their terminator, split with memchr as `lookout decode`
+/// does.
+fn lines_of(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', data).map(move |nl| {
+        let line = &data[start..nl];
+        start = nl + 1;
+        line
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let data = corpus();
     let lines = data.iter().filter(|&&c| c == b'\n').count() as u64;
@@ -46,7 +57,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut d = Decoder::new(DecoderOptions::default());
             let mut n = 0u64;
-            for line in data.split(|&c| c == b'\n') {
+            for line in lines_of(&data) {
                 let _ = d.decode_line(line, |m| {
                     n += black_box(&m).message.mmsi as u64 & 1;
                 });
@@ -60,7 +71,7 @@ fn bench(c: &mut Criterion) {
         let opts = JsonOptions::default();
         b.iter(|| {
             let mut d = Decoder::new(DecoderOptions::default());
-            for line in data.split(|&c| c == b'\n') {
+            for line in lines_of(&data) {
                 let _ = d.decode_line(line, |m| {
                     write_gpsd_json(&mut out, &m, &opts);
                     out.push(b'\n');
@@ -77,7 +88,7 @@ fn bench(c: &mut Criterion) {
         let mut bits = BitBuf::new();
         b.iter(|| {
             let mut ok = 0u64;
-            for line in data.split(|&c| c == b'\n') {
+            for line in lines_of(&data) {
                 let Some(bang) = line.iter().position(|&c| c == b'!') else {
                     continue;
                 };

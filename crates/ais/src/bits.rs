@@ -74,6 +74,22 @@ pub fn sixbit_value(c: u8) -> Option<u8> {
     }
 }
 
+/// Armoured character to its 6-bit value; 0xFF for characters outside the
+/// alphabet.
+static DEARMOR: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'0'..=b'W' => c as u8 - 48,
+            b'`'..=b'w' => c as u8 - 56,
+            _ => 0xFF,
+        };
+        c += 1;
+    }
+    t
+};
+
 /// The 6-bit text alphabet of ITU-R M.1371 table 47.
 const SIXBIT_ASCII: &[u8; 64] =
     b"@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?";
@@ -111,28 +127,51 @@ impl BitBuf {
         if (self.chars + payload.len()) * 6 > MAX_BITS {
             return Err(ArmorError::TooLong);
         }
-        let mut acc = self.acc;
+        let mut acc = self.acc as u64;
         let mut acc_bits = self.acc_bits;
         let mut pos = self.byte_len;
-        for &c in payload {
-            let v = match sixbit_value(c) {
-                Some(v) => v,
-                None => {
-                    // Keep the buffer consistent for `clear`.
-                    self.byte_len = pos;
-                    self.dirty = self.dirty.max(pos + 1);
-                    return Err(ArmorError::BadCharacter(c));
-                }
-            };
-            acc = (acc << 6) | v as u32;
+        // Four characters make 24 bits: three whole bytes, whatever the
+        // number of bits already waiting in the accumulator (< 8).
+        let mut quads = payload.chunks_exact(4);
+        for q in &mut quads {
+            let (a, b, c, d) = (
+                DEARMOR[q[0] as usize],
+                DEARMOR[q[1] as usize],
+                DEARMOR[q[2] as usize],
+                DEARMOR[q[3] as usize],
+            );
+            if (a | b | c | d) & 0xC0 != 0 {
+                self.byte_len = pos;
+                self.dirty = self.dirty.max(pos + 1);
+                let bad = q.iter().find(|&&ch| DEARMOR[ch as usize] & 0xC0 != 0);
+                return Err(ArmorError::BadCharacter(*bad.unwrap_or(&q[0])));
+            }
+            let v = (a as u64) << 18 | (b as u64) << 12 | (c as u64) << 6 | d as u64;
+            acc = (acc << 24) | v;
+            let out = (acc >> acc_bits) as u32;
+            if let Some(dst) = self.bytes.get_mut(pos..pos + 3) {
+                dst.copy_from_slice(&out.to_be_bytes()[1..]);
+            }
+            pos += 3;
+            acc &= (1 << acc_bits) - 1;
+        }
+        for &ch in quads.remainder() {
+            let v = DEARMOR[ch as usize];
+            if v & 0xC0 != 0 {
+                self.byte_len = pos;
+                self.dirty = self.dirty.max(pos + 1);
+                return Err(ArmorError::BadCharacter(ch));
+            }
+            acc = (acc << 6) | v as u64;
             acc_bits += 6;
             if acc_bits >= 8 {
                 acc_bits -= 8;
                 self.bytes[pos] = (acc >> acc_bits) as u8;
                 pos += 1;
+                acc &= (1 << acc_bits) - 1;
             }
         }
-        self.acc = acc & ((1 << acc_bits) - 1);
+        self.acc = acc as u32;
         self.acc_bits = acc_bits;
         self.byte_len = pos;
         self.chars += payload.len();
@@ -213,13 +252,15 @@ impl BitBuf {
     pub fn text(&self, start: usize, nchars: usize) -> String {
         let avail = self.len_bits.saturating_sub(start) / 6;
         let n = nchars.min(avail);
-        let mut s = String::with_capacity(n);
+        let mut s = Vec::with_capacity(n);
         for k in 0..n {
-            s.push(SIXBIT_ASCII[self.u(start + 6 * k, 6) as usize] as char);
+            s.push(SIXBIT_ASCII[self.u(start + 6 * k, 6) as usize]);
         }
-        let trimmed = s.trim_end_matches(['@', ' ']).len();
-        s.truncate(trimmed);
-        s
+        while let Some(b'@' | b' ') = s.last() {
+            s.pop();
+        }
+        // The alphabet is ASCII, so this never fails.
+        String::from_utf8(s).unwrap_or_default()
     }
 
     /// The bits `start..start+nbits` (clamped to the message) packed

@@ -252,18 +252,27 @@ pub struct Decoder {
     stats: DecodeStats,
 }
 
-/// FNV-1a, for payload and station hashes (fast on short inputs, stable
-/// across runs so replays are deterministic).
+/// Hash of payload and station bytes: eight bytes at a time with a
+/// multiply-rotate mix (FxHash-style). Stable across runs and platforms, so
+/// replays are deterministic; 64 bits make accidental collisions between
+/// different transmissions negligible for duplicate suppression.
 #[inline]
-fn fnv1a(seed: u64, bytes: &[u8]) -> u64 {
+fn mix_hash(seed: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = seed;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100_0000_01b3);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(K);
     }
-    h
+    let rem = chunks.remainder();
+    if !rem.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rem.len()].copy_from_slice(rem);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    (h.rotate_left(5) ^ bytes.len() as u64).wrapping_mul(K)
 }
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 impl Decoder {
     /// A decoder with the given options.
@@ -386,7 +395,7 @@ impl Decoder {
                 .push_armored(s.payload)
                 .map_err(DecodeError::Armor)?;
             self.bits.finish(s.fill_bits);
-            payload_hash = fnv1a(FNV_OFFSET, s.payload);
+            payload_hash = mix_hash(HASH_SEED, s.payload);
         } else {
             let group = match (s.sequence_id, &tag) {
                 (None, Some(t)) => t.group.map(|g| g.id),
@@ -395,7 +404,7 @@ impl Decoder {
             let station = tag
                 .as_ref()
                 .and_then(|t| t.source.as_deref())
-                .map_or(0, |src| fnv1a(FNV_OFFSET, src.as_bytes()));
+                .map_or(0, |src| mix_hash(HASH_SEED, src.as_bytes()));
             let key = FragmentKey {
                 source: ctx.source,
                 station,
@@ -412,10 +421,10 @@ impl Decoder {
                 Assembled::Pending | Assembled::Restarted => return Ok(()),
                 Assembled::Complete { fill_bits } => {
                     self.bits.clear();
-                    let mut h = FNV_OFFSET;
+                    let mut h = HASH_SEED;
                     for part in self.assembler.parts() {
                         self.bits.push_armored(part).map_err(DecodeError::Armor)?;
-                        h = fnv1a(h, part);
+                        h = mix_hash(h, part);
                     }
                     self.bits.finish(fill_bits);
                     payload_hash = h;

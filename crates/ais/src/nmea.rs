@@ -163,19 +163,22 @@ fn split_tag_block(line: &[u8]) -> Result<(&[u8], bool, &[u8]), FrameError> {
 }
 
 #[inline(always)]
-fn next_field<'a>(s: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let i = memchr(b',', s)?;
-    let f = &s[..i];
-    *s = &s[i + 1..];
-    Some(f)
-}
-
-#[inline(always)]
 fn small_digit(f: &[u8]) -> Option<u8> {
     match f {
         [d @ b'0'..=b'9'] => Some(d - b'0'),
         _ => None,
     }
+}
+
+/// Index of the first `c` in `s` at or after `from`, by a plain loop: the
+/// fields it is used on are a few bytes long, where a vectorised search
+/// costs more than it saves.
+#[inline(always)]
+fn find_short(s: &[u8], from: usize, c: u8) -> Option<usize> {
+    s.get(from..)?
+        .iter()
+        .position(|&b| b == c)
+        .map(|i| from + i)
 }
 
 /// Find and check the first AIS sentence in `line`.
@@ -187,8 +190,12 @@ pub fn parse_sentence<'a>(
     line: &'a [u8],
     opts: &FrameOptions,
 ) -> Result<(Sentence<'a>, &'a [u8]), FrameError> {
-    // Skip junk up to the first TAG block or sentence start.
-    let start = memchr2(b'!', b'\\', line).ok_or(FrameError::NotAis)?;
+    // Skip junk up to the first TAG block or sentence start (most lines
+    // start with one).
+    let start = match line.first() {
+        Some(b'!' | b'\\') => 0,
+        _ => memchr2(b'!', b'\\', line).ok_or(FrameError::NotAis)?,
+    };
     let mut s = &line[start..];
     let mut tag = None;
     let mut tag_invalid = false;
@@ -202,63 +209,67 @@ pub fn parse_sentence<'a>(
         let bang = memchr(b'!', rest).ok_or(FrameError::NotAis)?;
         s = &rest[bang..];
     }
-    // s starts with '!'.
-    let body_and_rest = &s[1..];
-    // The checksum covers everything between '!' and '*'.
-    let (body, rest, star) = match memchr(b'*', body_and_rest) {
-        Some(star) => (&body_and_rest[..star], &body_and_rest[star + 1..], true),
-        None => {
-            let end = body_and_rest
-                .iter()
-                .rposition(|c| !c.is_ascii_whitespace())
-                .map_or(0, |p| p + 1);
-            (&body_and_rest[..end], &body_and_rest[end..], false)
-        }
-    };
-    if body.len() < 6 || body[5] != b',' {
+    // `b` is everything after '!': the checksum covers b[..star].
+    let b = &s[1..];
+    if b.len() < 6 || b[5] != b',' {
         return Err(FrameError::UnsupportedSentence);
     }
-    let own_ship = match &body[2..5] {
+    let own_ship = match &b[2..5] {
         b"VDM" => false,
         b"VDO" => true,
         _ => return Err(FrameError::UnsupportedSentence),
     };
-    let talker = [body[0], body[1]];
+    let talker = [b[0], b[1]];
 
-    let mut rest_after = rest;
-    if star {
-        let sum = hex2(rest).ok_or(FrameError::MalformedChecksum)?;
-        if opts.verify_checksum && sum != checksum(body) {
-            return Err(FrameError::BadChecksum);
-        }
-        rest_after = &rest[2..];
-    } else if !opts.allow_missing_checksum {
-        return Err(FrameError::MissingChecksum);
+    // Four short fields, then the payload.
+    let mut fields = [(0usize, 0usize); 4];
+    let mut at = 6;
+    for f in &mut fields {
+        let comma = find_short(b, at, b',').ok_or(FrameError::MissingFields)?;
+        *f = (at, comma);
+        at = comma + 1;
     }
+    let payload_end = memchr(b',', &b[at..])
+        .map(|i| at + i)
+        .ok_or(FrameError::MissingFields)?;
+    let payload = &b[at..payload_end];
 
-    let mut f = &body[6..];
-    let count = next_field(&mut f).ok_or(FrameError::MissingFields)?;
-    let number = next_field(&mut f).ok_or(FrameError::MissingFields)?;
-    let seq = next_field(&mut f).ok_or(FrameError::MissingFields)?;
-    let chan = next_field(&mut f).ok_or(FrameError::MissingFields)?;
-    let payload = next_field(&mut f).ok_or(FrameError::MissingFields)?;
-    // What remains is the fill-bits field, possibly preceded by an extra
-    // receiver-specific field: the fill bits are always the last field.
-    let fill = match memchr::memrchr(b',', f) {
-        Some(i) => &f[i + 1..],
-        None => f,
+    // After the payload: the fill bits (possibly preceded by an extra
+    // receiver-specific field), then `*hh`, then anything (USCG fields).
+    let (body_end, rest_after) = match find_short(b, payload_end, b'*') {
+        Some(star) => {
+            let sum = hex2(&b[star + 1..]).ok_or(FrameError::MalformedChecksum)?;
+            if opts.verify_checksum && sum != checksum(&b[..star]) {
+                return Err(FrameError::BadChecksum);
+            }
+            (star, &b[star + 3..])
+        }
+        None if opts.allow_missing_checksum => {
+            let end = b
+                .iter()
+                .rposition(|c| !c.is_ascii_whitespace())
+                .map_or(0, |p| p + 1);
+            (end.max(payload_end), &b[b.len()..])
+        }
+        None => return Err(FrameError::MissingChecksum),
     };
+    let tail = &b[payload_end + 1..body_end];
+    let fill = match memchr::memrchr(b',', tail) {
+        Some(i) => &tail[i + 1..],
+        None => tail,
+    };
+    let field = |k: usize| &b[fields[k].0..fields[k].1];
 
-    let fragment_count = small_digit(count).ok_or(FrameError::BadFragmentFields)?;
-    let fragment_number = small_digit(number).ok_or(FrameError::BadFragmentFields)?;
+    let fragment_count = small_digit(field(0)).ok_or(FrameError::BadFragmentFields)?;
+    let fragment_number = small_digit(field(1)).ok_or(FrameError::BadFragmentFields)?;
     if fragment_count == 0 || fragment_number == 0 || fragment_number > fragment_count {
         return Err(FrameError::BadFragmentFields);
     }
-    let sequence_id = match seq {
+    let sequence_id = match field(2) {
         [] => None,
-        _ => Some(small_digit(seq).ok_or(FrameError::BadFragmentFields)?),
+        seq => Some(small_digit(seq).ok_or(FrameError::BadFragmentFields)?),
     };
-    let channel = match chan {
+    let channel = match field(3) {
         [] => None,
         [c] => Some(*c),
         _ => return Err(FrameError::BadFragmentFields),
@@ -274,8 +285,10 @@ pub fn parse_sentence<'a>(
         return Err(FrameError::EmptyPayload);
     }
     // Another sentence packed on the same line?
-    let next = memchr2(b'!', b'\\', rest_after)
-        .map_or(&rest_after[rest_after.len()..], |i| &rest_after[i..]);
+    let next = match rest_after.iter().position(|&c| c == b'!' || c == b'\\') {
+        Some(i) => &rest_after[i..],
+        None => &rest_after[rest_after.len()..],
+    };
     Ok((
         Sentence {
             tag,
@@ -364,8 +377,8 @@ mod tests {
     #[test]
     fn numeric_channels_are_kept() {
         let body = "AIVDM,1,1,,2,15RTgt0PAso;90TKcjM8h6g208CQ,0";
-        let s = parse(&format!("!{body}*{:02X}", checksum(body.as_bytes()))).unwrap();
-        assert_eq!(s.channel, Some(b'2'));
+        let line = format!("!{body}*{:02X}", checksum(body.as_bytes()));
+        assert_eq!(parse(&line).unwrap().channel, Some(b'2'));
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn for_each_line(mut reader: impl Read, mut f: impl FnMut(&[u8])) -> io::Res
         let scan_from = end;
         end += n;
         let mut pos = start;
-        for nl in memchr_iter(&buf[scan_from..end]) {
+        for nl in memchr::memchr_iter(b'\n', &buf[scan_from..end]) {
             let nl = scan_from + nl;
             f(&buf[pos..nl]);
             pos = nl + 1;
@@ -73,11 +73,4 @@ pub fn for_each_line(mut reader: impl Read, mut f: impl FnMut(&[u8])) -> io::Res
             end = 0;
         }
     }
-}
-
-fn memchr_iter(hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(|(_, &c)| c == b'\n')
-        .map(|(i, _)| i)
 }
