@@ -401,10 +401,16 @@ impl Decoder {
                 (None, Some(t)) => t.group.map(|g| g.id),
                 _ => None,
             };
-            let station = tag
-                .as_ref()
-                .and_then(|t| t.source.as_deref())
-                .map_or(0, |src| mix_hash(HASH_SEED, src.as_bytes()));
+            // The station tells interleaved stations apart; but when a TAG
+            // group id joins the fragments, later fragments often carry only
+            // `g:` and no `s:`, so the group id alone is the key.
+            let station = match group {
+                Some(_) => 0,
+                None => tag
+                    .as_ref()
+                    .and_then(|t| t.source.as_deref())
+                    .map_or(0, |src| mix_hash(HASH_SEED, src.as_bytes())),
+            };
             let key = FragmentKey {
                 source: ctx.source,
                 station,
