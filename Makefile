@@ -30,7 +30,8 @@ lint:
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && $(CARGO) +nightly fuzz run decode_line -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	mkdir -p fuzz/corpus/decode_line
+	cd fuzz && $(CARGO) +nightly fuzz run decode_line corpus/decode_line seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 
 ## Library benchmarks (criterion) and the end-to-end decode comparison.
 bench:
