@@ -28,6 +28,7 @@ pub mod application;
 pub mod assembler;
 pub mod bits;
 pub mod decoder;
+pub mod encode;
 pub mod identity;
 pub mod json;
 pub mod messages;
