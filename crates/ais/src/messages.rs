@@ -7,9 +7,9 @@
 //! second 60, rate of turn -128, …) becomes `None`, never a number.
 //! Coordinates are `f64` degrees, speeds knots, courses degrees.
 //!
-//! Length tolerances follow what real transmitters send: types 1–3 longer
-//! than 168 bits, type 5 at 420–424 bits, type 24 part A at 160 bits, the
-//! short (one-station) type 16. Anything shorter than a type's fixed part is
+//! Length tolerances follow what real transmitters send: types 1–3 of 163
+//! bits or more (168 nominal), type 5 at 420–424 bits, type 24 part A at 160
+//! bits, the short (one-station) type 16. Anything shorter than a type's fixed part is
 //! a [`MessageError::TooShort`], never a panic.
 //!
 //! ```
@@ -568,6 +568,28 @@ fn heading_9(b: &BitBuf, at: usize) -> Option<u16> {
     (raw < 360).then_some(raw)
 }
 
+/// `nchars` characters of 6-bit text ending at the first `@`.
+///
+/// `@` (value 0) is the padding character of AIS text fields (ITU-R M.1371
+/// table 47): whatever follows it in a field is padding or garbage left by
+/// the transmitter (`"BUNKEREN@@@@@@@B"`), not text. gpsd and pyais end the
+/// text there too.
+fn text_until_at(b: &BitBuf, start: usize, nchars: usize) -> String {
+    let mut s = b.text(start, nchars);
+    if let Some(at) = s.find('@') {
+        s.truncate(at);
+    }
+    s
+}
+
+/// A text field: up to the first `@`, trailing spaces removed.
+pub(crate) fn text(b: &BitBuf, start: usize, nchars: usize) -> String {
+    let mut s = text_until_at(b, start, nchars);
+    let trimmed = s.trim_end_matches(' ').len();
+    s.truncate(trimmed);
+    s
+}
+
 #[inline]
 fn nonzero_u8(v: u64) -> Option<u8> {
     (v != 0).then_some(v as u8)
@@ -655,7 +677,11 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
     let mmsi = b.u(8, 30) as u32;
     let body = match msg_type {
         1..=3 => {
-            need(b, msg_type, 168)?;
+            // 168 bits nominal. 163–167 occur in the wild (a 28-character
+            // payload sent with too many fill bits); every navigation field
+            // ends at bit 149, so only the radio status is short. Its
+            // missing low bits read as zero. Longer messages are accepted.
+            need(b, msg_type, 163)?;
             Body::Position(PositionReport {
                 status: b.u(38, 4) as u8,
                 turn: Turn::from_raw(b.i(42, 8)),
@@ -700,14 +726,14 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
             Body::StaticVoyage(StaticVoyage {
                 ais_version: b.u(38, 2) as u8,
                 imo: (imo != 0).then_some(imo),
-                callsign: b.text(70, 7),
-                shipname: b.text(112, 20),
+                callsign: text(b, 70, 7),
+                shipname: text(b, 112, 20),
                 shiptype: nonzero_u8(b.u(232, 8)),
                 dimensions: dimensions(b, 240),
                 epfd: b.u(270, 4) as u8,
                 eta: eta(b, 274),
                 draught: (draught != 0).then(|| draught as f64 / 10.0),
-                destination: b.text(302, 20),
+                destination: text(b, 302, 20),
                 dte: b.flag(422),
             })
         }
@@ -770,13 +796,13 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
                 seqno: b.u(38, 2) as u8,
                 dest_mmsi: b.u(40, 30) as u32,
                 retransmit: b.flag(70),
-                text: b.text(72, (b.len() - 72) / 6),
+                text: text(b, 72, (b.len() - 72) / 6),
             })
         }
         14 => {
             need(b, msg_type, 40)?;
             Body::SafetyBroadcast {
-                text: b.text(40, (b.len() - 40) / 6),
+                text: text(b, 40, (b.len() - 40) / 6),
             }
         }
         15 => {
@@ -845,7 +871,7 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
                 heading: heading_9(b, 124),
                 second: TimeStamp::from_raw(b.u(133, 6)),
                 regional: b.u(139, 4) as u8,
-                shipname: b.text(143, 20),
+                shipname: text(b, 143, 20),
                 shiptype: nonzero_u8(b.u(263, 8)),
                 dimensions: dimensions(b, 271),
                 epfd: b.u(301, 4) as u8,
@@ -871,11 +897,22 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
         21 => {
             need(b, msg_type, 272)?;
             // The name extension (up to 14 more characters) continues the
-            // 20-character name field.
-            let mut name = b.text(43, 20);
-            if b.len() > 272 {
-                name.push_str(&b.text(272, (b.len() - 272) / 6));
+            // name field only when that is full (ITU-R M.1371-5 table 74:
+            // "may be combined with the parameter Name at the end of that
+            // parameter, when more than 20 characters are needed"). Bits
+            // after a shorter name are spare or padding, not text.
+            let full = (0..20).all(|k| b.u(43 + 6 * k, 6) != 0);
+            let mut name = text_until_at(b, 43, 20);
+            if full && b.len() > 272 {
+                // A full name has no `@`, so only spaces were trimmed from
+                // its end: put them back before appending.
+                while name.len() < 20 {
+                    name.push(' ');
+                }
+                name.push_str(&text_until_at(b, 272, (b.len() - 272) / 6));
             }
+            let trimmed = name.trim_end_matches(' ').len();
+            name.truncate(trimmed);
             Body::AidToNavigation(AidToNavigation {
                 aid_type: b.u(38, 5) as u8,
                 name,
@@ -931,7 +968,7 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
                 0 => {
                     need(b, msg_type, 160)?;
                     Body::StaticData(StaticDataReport::PartA {
-                        shipname: b.text(40, 20),
+                        shipname: text(b, 40, 20),
                     })
                 }
                 1 => {
@@ -944,10 +981,10 @@ pub fn decode_message(b: &BitBuf) -> Result<AisMessage, MessageError> {
                     };
                     Body::StaticData(StaticDataReport::PartB(StaticPartB {
                         shiptype: nonzero_u8(b.u(40, 8)),
-                        vendorid: b.text(48, 7),
+                        vendorid: text(b, 48, 7),
                         model: b.u(66, 4) as u8,
                         serial: b.u(70, 20) as u32,
-                        callsign: b.text(90, 7),
+                        callsign: text(b, 90, 7),
                         dimensions,
                         mothership_mmsi,
                     }))
