@@ -311,7 +311,7 @@ pub fn shiptype_text(v: u8) -> &'static str {
         70..=79 => family("Cargo", v - 70),
         80..=89 => family("Tanker", v - 80),
         90..=99 => family("Other", v - 90),
-        _ => "Illegal ship type value.",
+        _ => "INVALID SHIP TYPE",
     }
 }
 
@@ -817,6 +817,6 @@ mod tests {
         assert_eq!(shiptype_text(70), "Cargo - all ships of this type");
         assert_eq!(shiptype_text(99), "Other Type - no additional information");
         assert_eq!(shiptype_text(51), "Search and Rescue vessel");
-        assert_eq!(shiptype_text(200), "Illegal ship type value.");
+        assert_eq!(shiptype_text(200), "INVALID SHIP TYPE");
     }
 }
