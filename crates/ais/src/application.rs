@@ -857,6 +857,78 @@ mod tests {
         assert_eq!(decode(6, 1, 31, &b, 88, 400), None);
     }
 
+    /// Pack `bits` into armoured characters; returns them and the fill.
+    fn armor(bits: &[bool]) -> (Vec<u8>, u8) {
+        let fill = (6 - bits.len() % 6) % 6;
+        let chars = bits
+            .chunks(6)
+            .map(|c| {
+                let v = (0..6).fold(0u8, |v, k| {
+                    v << 1 | c.get(k).copied().unwrap_or(false) as u8
+                });
+                if v < 40 {
+                    v + 48
+                } else {
+                    v + 56
+                }
+            })
+            .collect();
+        (chars, fill as u8)
+    }
+
+    #[test]
+    fn random_payloads_never_panic_and_render_valid_json() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut decoded = 0;
+        for n in 0..3000 {
+            let (dac, fid) = [(1u64, 31u64), (1, 11), (200, 10)][n % 3];
+            let len = match next() % 4 {
+                0 => 168,
+                1 => 352,
+                2 => 360,
+                _ => 56 + (next() % 400) as usize,
+            };
+            let mut bits: Vec<bool> = (0..len).map(|_| next() & 1 == 1).collect();
+            let mut set = |at: usize, width: usize, v: u64| {
+                for k in 0..width {
+                    bits[at + k] = v >> (width - 1 - k) & 1 == 1;
+                }
+            };
+            set(0, 6, 8); // message type 8
+            set(40, 10, dac);
+            set(50, 6, fid);
+            let (chars, fill) = armor(&bits);
+            let mut b = BitBuf::new();
+            b.push_armored(&chars).unwrap();
+            b.finish(fill);
+            let message = crate::messages::decode_message(&b).unwrap();
+            if let Body::BroadcastBinary(p) = &message.body {
+                decoded += p.application.is_some() as usize;
+            }
+            let d = crate::Decoded {
+                message,
+                talker: *b"AI",
+                own_ship: false,
+                channel: Some(b'A'),
+                fragments: 1,
+                tag: None,
+                payload_hash: 0,
+            };
+            let mut out = Vec::new();
+            crate::json::write_gpsd_json(&mut out, &d, &crate::json::JsonOptions::default());
+            let v: serde_json::Value = serde_json::from_slice(&out)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)));
+            assert_eq!(v["dac"], dac);
+        }
+        assert!(decoded > 500, "only {decoded} decoded");
+    }
+
     #[test]
     fn eri_texts() {
         assert_eq!(eri_ship_type_text(8030), "Container vessel");
