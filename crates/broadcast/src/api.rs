@@ -1,0 +1,50 @@
+//! What the broadcast layer asks of the rest of Lookout.
+//!
+//! The server does not own the picture: the binary implements
+//! [`PictureApi`] over the live picture (and, later, alerts and stored
+//! state), and pushes changes into the [`crate::hub::Hub`]. Keeping this a
+//! trait lets the WebSocket and HTTP layers be tested against a small fake.
+
+use crate::view::{BBox, Filter, VesselWire};
+use std::sync::Arc;
+
+/// Queries and commands the HTTP and WebSocket layers need.
+pub trait PictureApi: Send + Sync + 'static {
+    /// Vessels inside any of `bboxes` that pass `filter`.
+    fn vessels_in(&self, bboxes: &[BBox], filter: &Filter) -> Vec<Arc<VesselWire>>;
+    /// Everything known about one vessel (static, voyage and dynamic data).
+    fn vessel(&self, mmsi: u32) -> Option<serde_json::Value>;
+    /// A vessel's track as a GeoJSON Feature with a LineString and times.
+    fn track(
+        &self,
+        mmsi: u32,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+    ) -> Option<serde_json::Value>;
+    /// The `k` vessels nearest to a point, each with `distance_nm` and
+    /// `time_to_reach_min` at its current speed.
+    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<serde_json::Value>;
+    /// Zones as a GeoJSON FeatureCollection.
+    fn zones(&self) -> serde_json::Value;
+    /// Create or replace a zone from a GeoJSON Feature (validated like zone
+    /// files); an error says what is wrong.
+    fn put_zone(&self, id: &str, feature: serde_json::Value) -> Result<(), String>;
+    /// Delete a zone; `Ok(false)` when there was none.
+    fn delete_zone(&self, id: &str) -> Result<bool, String>;
+    /// Feed status.
+    fn sources(&self) -> serde_json::Value;
+    /// Alerts, optionally by state and since a time.
+    fn alerts(&self, state: Option<&str>, since_ms: Option<i64>) -> serde_json::Value;
+    /// Acknowledge an alert as `who`; returns the updated alert.
+    fn acknowledge(
+        &self,
+        alert_id: &str,
+        who: &str,
+        note: Option<&str>,
+    ) -> Result<serde_json::Value, String>;
+    /// Status for `/healthz` and the map's status bar (clock, counts).
+    fn status(&self) -> serde_json::Value;
+    /// Register the current values of the picture's, decoder's, feeds' and
+    /// queues' counters and gauges (called per scrape of `/metrics`).
+    fn metrics(&self, registry: &mut prometheus_client::registry::Registry);
+}

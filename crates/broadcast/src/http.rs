@@ -1,0 +1,445 @@
+//! The HTTP side of the one listening port: the JSON/GeoJSON API, health,
+//! metrics, and the upgrade to the WebSocket at `/ws`.
+//!
+//! Every endpoint but `/healthz` needs a token (`Authorization: Bearer …`, or
+//! `?token=` on the WebSocket, where browsers cannot set headers) unless
+//! authentication is off on loopback. Reads need `viewer`; acknowledging
+//! alerts and editing zones need `operator`.
+
+use crate::api::PictureApi;
+use crate::auth::{Auth, AuthError, Principal, Role};
+use crate::hub::Hub;
+use crate::session;
+use crate::view::{BBox, Filter};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub api: Arc<dyn PictureApi>,
+    pub auth: Arc<Auth>,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// The router for the API and the WebSocket.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/ws", get(ws))
+        .route("/api/status", get(status))
+        .route("/api/vessels", get(vessels))
+        .route("/api/vessels/{mmsi}", get(vessel))
+        .route("/api/vessels/{mmsi}/track", get(track))
+        .route("/api/nearest", get(nearest))
+        .route("/api/zones", get(zones))
+        .route(
+            "/api/zones/{id}",
+            post(put_zone).put(put_zone).delete(delete_zone),
+        )
+        .route("/api/sources", get(sources))
+        .route("/api/alerts", get(alerts))
+        .route("/api/alerts/{id}/ack", post(ack))
+        .with_state(state)
+}
+
+/// An error response with a JSON body.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.0, Json(json!({"error": self.1}))).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+        }
+        r
+    }
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+fn token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .or_else(|| query.get("token").map(String::as_str))
+}
+
+fn authorize(
+    s: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    need: Role,
+) -> Result<Principal, ApiError> {
+    s.auth
+        .authorize(token(headers, q), need)
+        .map_err(|e| match e {
+            AuthError::Missing => ApiError(StatusCode::UNAUTHORIZED, "a token is required".into()),
+            AuthError::Invalid => ApiError(StatusCode::UNAUTHORIZED, "invalid token".into()),
+            AuthError::Forbidden => ApiError(
+                StatusCode::FORBIDDEN,
+                format!("this needs the {} role", need.as_str()),
+            ),
+        })
+}
+
+type Q = Query<HashMap<String, String>>;
+
+async fn healthz(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({"status": "ok", "clients": s.hub.client_count(), "picture": s.api.status()}))
+}
+
+async fn status(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    Ok(Json(s.api.status()))
+}
+
+async fn ws(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    up: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Viewer)?;
+    // Frames up to 16x the protocol limit are read and answered with a
+    // `frame_too_large` error; beyond that the client is abusive and the
+    // WebSocket layer drops the connection.
+    let hard_max = s.hub.limits().max_frame_bytes.saturating_mul(16);
+    Ok(up
+        .max_message_size(hard_max)
+        .max_frame_size(hard_max)
+        .on_upgrade(move |socket| {
+            session::run(
+                socket,
+                s.hub.clone(),
+                s.api.clone(),
+                who,
+                s.shutdown.clone(),
+            )
+        }))
+}
+
+fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
+    let v: Vec<f64> = text
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("bbox is minLon,minLat,maxLon,maxLat"))?;
+    let a: [f64; 4] = v
+        .try_into()
+        .map_err(|_| bad("bbox is minLon,minLat,maxLon,maxLat"))?;
+    BBox::from_array(a).map_err(bad)
+}
+
+fn list<T: std::str::FromStr>(q: &HashMap<String, String>, key: &str) -> Result<Vec<T>, ApiError> {
+    match q.get(key) {
+        None => Ok(Vec::new()),
+        Some(v) => v
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.trim()
+                    .parse::<T>()
+                    .map_err(|_| bad(format!("bad {key} value {s:?}")))
+            })
+            .collect(),
+    }
+}
+
+fn time_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, ApiError> {
+    match q.get(key) {
+        None => Ok(None),
+        Some(v) => {
+            if let Ok(ms) = v.parse::<i64>() {
+                return Ok(Some(ms));
+            }
+            let t = humantime::parse_rfc3339_weak(v)
+                .map_err(|_| bad(format!("{key}: RFC 3339 time or UNIX ms")))?;
+            let d = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| bad(format!("{key} before 1970")))?;
+            Ok(Some(d.as_millis() as i64))
+        }
+    }
+}
+
+async fn vessels(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let bboxes = match q.get("bbox") {
+        Some(b) => b
+            .split(';')
+            .map(parse_bbox)
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![BBox::WORLD],
+    };
+    let filter = Filter {
+        mmsi: list(&q, "mmsi")?,
+        classes: list(&q, "class")?,
+        ship_types: list(&q, "ship_type")?,
+        zones: list(&q, "zone")?,
+    };
+    let features: Vec<Value> = s
+        .api
+        .vessels_in(&bboxes, &filter)
+        .iter()
+        .map(|w| {
+            let props: Value = serde_json::from_str(&w.json).unwrap_or(Value::Null);
+            json!({
+                "type": "Feature",
+                "id": w.view.mmsi,
+                "geometry": {"type": "Point", "coordinates": [w.view.lon, w.view.lat]},
+                "properties": props,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"type": "FeatureCollection", "features": features}),
+    ))
+}
+
+fn mmsi(text: &str) -> Result<u32, ApiError> {
+    text.parse().map_err(|_| bad("MMSI must be a number"))
+}
+
+async fn vessel(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(m): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    s.api
+        .vessel(mmsi(&m)?)
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no vessel {m}")))
+}
+
+async fn track(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(m): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let (from, to) = (time_param(&q, "from")?, time_param(&q, "to")?);
+    s.api
+        .track(mmsi(&m)?, from, to)
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no track for {m}")))
+}
+
+async fn nearest(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let num = |k: &str| -> Result<f64, ApiError> {
+        q.get(k)
+            .ok_or_else(|| bad(format!("{k} is required")))?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(format!("{k} must be a number")))
+    };
+    let (lat, lon) = (num("lat")?, num("lon")?);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(bad("lat must be within -90..90 and lon within -180..180"));
+    }
+    let k = q
+        .get("k")
+        .map_or(Ok(10), |v| v.parse::<usize>())
+        .map_err(|_| bad("k must be a positive integer"))?;
+    if k == 0 || k > 1000 {
+        return Err(bad("k must be 1..1000"));
+    }
+    Ok(Json(
+        json!({"lat": lat, "lon": lon, "vessels": s.api.nearest(lat, lon, k)}),
+    ))
+}
+
+async fn zones(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    Ok(Json(s.api.zones()))
+}
+
+async fn put_zone(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Operator)?;
+    let feature: Value = serde_json::from_slice(&body)
+        .map_err(|e| bad(format!("zone must be a GeoJSON Feature: {e}")))?;
+    s.api
+        .put_zone(&id, feature)
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    s.hub.zones_changed();
+    Ok(Json(json!({"id": id, "status": "saved"})))
+}
+
+async fn delete_zone(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Operator)?;
+    match s.api.delete_zone(&id) {
+        Ok(true) => {
+            s.hub.zones_changed();
+            Ok(Json(json!({"id": id, "status": "deleted"})))
+        }
+        Ok(false) => Err(ApiError(StatusCode::NOT_FOUND, format!("no zone {id:?}"))),
+        Err(e) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, e)),
+    }
+}
+
+async fn sources(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    Ok(Json(s.api.sources()))
+}
+
+async fn alerts(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let since = time_param(&q, "since")?;
+    Ok(Json(
+        s.api.alerts(q.get("state").map(String::as_str), since),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    note: Option<String>,
+}
+
+async fn ack(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body: AckBody = if body.is_empty() {
+        AckBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?
+    };
+    let alert = s
+        .api
+        .acknowledge(&id, &who.name, body.note.as_deref())
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, e))?;
+    s.hub.publish_alert(alert.to_string().into());
+    Ok(Json(alert))
+}
+
+async fn metrics(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Response, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let mut reg = Registry::with_prefix("lookout");
+    let st = &s.hub.stats;
+    let c = |v: &std::sync::atomic::AtomicU64| ConstCounter::new(v.load(Ordering::Relaxed));
+    reg.register(
+        "ws_clients",
+        "Connected WebSocket clients",
+        ConstGauge::new(st.clients.load(Ordering::Relaxed) as i64),
+    );
+    reg.register(
+        "ws_changes_published",
+        "Vessel changes published to the hub",
+        c(&st.changes_published),
+    );
+    reg.register(
+        "ws_alerts_published",
+        "Alerts published to WebSocket clients",
+        c(&st.alerts_published),
+    );
+    reg.register(
+        "ws_overflow_resnapshots",
+        "Subscriptions whose pending changes overflowed (sent a snapshot instead)",
+        c(&st.overflow_resnapshots),
+    );
+    reg.register(
+        "ws_alerts_dropped",
+        "Alerts dropped from full per-client queues",
+        c(&st.alerts_dropped),
+    );
+    reg.register(
+        "ws_stalled_disconnects",
+        "Clients disconnected for not reading",
+        c(&st.stalled_disconnects),
+    );
+    reg.register(
+        "ws_client_errors",
+        "Client messages refused with an error",
+        c(&st.client_errors),
+    );
+    reg.register(
+        "ws_messages_sent",
+        "WebSocket messages sent",
+        c(&st.messages_sent),
+    );
+    reg.register(
+        "ws_bytes_sent",
+        "WebSocket payload bytes sent",
+        c(&st.bytes_sent),
+    );
+    s.api.metrics(&mut reg);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &reg)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}

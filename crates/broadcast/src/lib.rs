@@ -1,0 +1,28 @@
+//! # broadcast
+//!
+//! The live common picture over WebSockets, and the HTTP API, on one port.
+//!
+//! Data flows one way: the pipeline publishes picture [`view::Change`]s and
+//! alerts into the [`hub::Hub`]; the hub coalesces them per client and
+//! subscription; each client's [`session`] task writes snapshots and updates
+//! at the rate the client asked for. Queries (snapshots, `/api/…`) go to the
+//! picture through the [`api::PictureApi`] trait, which the `lookout` binary
+//! implements. [`auth`] checks tokens and roles, [`protocol`] checks client
+//! messages, [`http`] routes requests, [`server`] binds and shuts down
+//! gracefully. The protocol is documented in `docs/protocol.md`.
+
+pub mod api;
+pub mod auth;
+pub mod http;
+pub mod hub;
+pub mod protocol;
+pub mod server;
+pub mod session;
+pub mod view;
+
+pub use api::PictureApi;
+pub use auth::{Auth, AuthConfig, Role};
+pub use http::AppState;
+pub use hub::Hub;
+pub use protocol::Limits;
+pub use view::{BBox, Change, Filter, VesselView, VesselWire};

@@ -1,0 +1,303 @@
+//! WebSocket protocol v1: the messages clients send, their checks, and the
+//! error codes the server answers with. (Server-to-client messages are
+//! written by [`crate::session`], which splices pre-serialised vessels.)
+//! The full description with examples is `docs/protocol.md`.
+
+use crate::view::{BBox, Filter};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Limits on what one client may ask for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Subscriptions per connection.
+    pub max_subscriptions: usize,
+    /// Boxes per subscription.
+    pub max_bboxes: usize,
+    /// Highest update rate a subscription may ask for.
+    pub max_rate_hz: f64,
+    /// Largest client frame, bytes.
+    pub max_frame_bytes: usize,
+    /// Pending (coalesced) vessel changes per subscription before the
+    /// server gives up on deltas and sends a fresh snapshot instead.
+    pub max_pending: usize,
+    /// Alerts queued per client (oldest dropped beyond, and counted).
+    pub max_queued_alerts: usize,
+    /// A client whose socket accepts nothing for this long is disconnected.
+    pub stall_timeout: Duration,
+    /// Bad messages tolerated per minute before the connection is closed.
+    pub max_errors_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_subscriptions: 8,
+            max_bboxes: 16,
+            max_rate_hz: 20.0,
+            max_frame_bytes: 64 * 1024,
+            max_pending: 50_000,
+            max_queued_alerts: 1_000,
+            stall_timeout: Duration::from_secs(30),
+            max_errors_per_minute: 30,
+        }
+    }
+}
+
+/// Channels a subscription can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Channels {
+    pub vessels: bool,
+    pub alerts: bool,
+    pub zones: bool,
+    pub sources: bool,
+}
+
+impl Channels {
+    /// The default: vessels and alerts.
+    pub const DEFAULT: Channels = Channels {
+        vessels: true,
+        alerts: true,
+        zones: false,
+        sources: false,
+    };
+}
+
+/// A checked `subscribe` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscribe {
+    pub id: String,
+    pub bboxes: Vec<BBox>,
+    pub filter: Filter,
+    pub interval: Duration,
+    pub channels: Channels,
+}
+
+/// A checked client message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    Subscribe(Subscribe),
+    Unsubscribe {
+        id: String,
+    },
+    /// Acknowledge an alert (operator role).
+    Acknowledge {
+        alert_id: String,
+        note: Option<String>,
+    },
+}
+
+/// Why a client message was refused: a stable `code` and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ProtocolError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ProtocolError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `{"type":"error","code":…,"message":…}` (with the subscription id
+    /// when known).
+    pub fn to_json(&self, sub: Option<&str>) -> String {
+        let mut v =
+            serde_json::json!({"type": "error", "code": self.code, "message": self.message});
+        if let Some(s) = sub {
+            v["sub"] = serde_json::Value::String(s.to_string());
+        }
+        v.to_string()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubscribe {
+    #[serde(rename = "type")]
+    _type: String,
+    id: String,
+    bbox: Option<[f64; 4]>,
+    bboxes: Option<Vec<[f64; 4]>>,
+    filter: Option<Filter>,
+    max_rate_hz: Option<f64>,
+    channels: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnsubscribe {
+    #[serde(rename = "type")]
+    _type: String,
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAck {
+    #[serde(rename = "type")]
+    _type: String,
+    alert_id: String,
+    note: Option<String>,
+}
+
+/// Parse and check one client text frame.
+pub fn parse(text: &str, limits: &Limits) -> Result<ClientMessage, ProtocolError> {
+    if text.len() > limits.max_frame_bytes {
+        return Err(ProtocolError::new(
+            "frame_too_large",
+            format!("frames are limited to {} bytes", limits.max_frame_bytes),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ProtocolError::new("bad_json", format!("not valid JSON: {e}")))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| ProtocolError::new("bad_request", "a message needs a string \"type\""))?
+        .to_string();
+    let bad = |e: serde_json::Error| ProtocolError::new("bad_request", format!("{kind}: {e}"));
+    match kind.as_str() {
+        "subscribe" => {
+            let raw: RawSubscribe = serde_json::from_value(value).map_err(bad)?;
+            subscribe(raw, limits).map(ClientMessage::Subscribe)
+        }
+        "unsubscribe" => {
+            let raw: RawUnsubscribe = serde_json::from_value(value).map_err(bad)?;
+            Ok(ClientMessage::Unsubscribe { id: raw.id })
+        }
+        "ack" => {
+            let raw: RawAck = serde_json::from_value(value).map_err(bad)?;
+            Ok(ClientMessage::Acknowledge {
+                alert_id: raw.alert_id,
+                note: raw.note,
+            })
+        }
+        other => Err(ProtocolError::new(
+            "unknown_type",
+            format!("unknown message type {other:?} (expected subscribe, unsubscribe or ack)"),
+        )),
+    }
+}
+
+fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolError> {
+    if raw.id.is_empty() || raw.id.len() > 64 {
+        return Err(ProtocolError::new(
+            "bad_request",
+            "subscription id must be 1-64 characters",
+        ));
+    }
+    let arrays: Vec<[f64; 4]> = match (raw.bbox, raw.bboxes) {
+        (Some(b), None) => vec![b],
+        (None, Some(bs)) => bs,
+        (Some(b), Some(mut bs)) => {
+            bs.push(b);
+            bs
+        }
+        (None, None) => vec![[-180.0, -90.0, 180.0, 90.0]],
+    };
+    if arrays.is_empty() || arrays.len() > limits.max_bboxes {
+        return Err(ProtocolError::new(
+            "bad_bbox",
+            format!("a subscription takes 1 to {} boxes", limits.max_bboxes),
+        ));
+    }
+    let bboxes = arrays
+        .into_iter()
+        .map(|a| BBox::from_array(a).map_err(|e| ProtocolError::new("bad_bbox", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rate = raw.max_rate_hz.unwrap_or(1.0);
+    if !rate.is_finite() || rate <= 0.0 || rate > limits.max_rate_hz {
+        return Err(ProtocolError::new(
+            "bad_request",
+            format!(
+                "max_rate_hz must be above 0 and at most {}",
+                limits.max_rate_hz
+            ),
+        ));
+    }
+    let channels = match raw.channels {
+        None => Channels::DEFAULT,
+        Some(list) => {
+            let mut c = Channels::default();
+            for name in &list {
+                match name.as_str() {
+                    "vessels" => c.vessels = true,
+                    "alerts" => c.alerts = true,
+                    "zones" => c.zones = true,
+                    "sources" => c.sources = true,
+                    other => {
+                        return Err(ProtocolError::new(
+                            "bad_request",
+                            format!("unknown channel {other:?} (vessels, alerts, zones, sources)"),
+                        ))
+                    }
+                }
+            }
+            c
+        }
+    };
+    Ok(Subscribe {
+        id: raw.id,
+        bboxes,
+        filter: raw.filter.unwrap_or_default(),
+        interval: Duration::from_secs_f64(1.0 / rate),
+        channels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<ClientMessage, ProtocolError> {
+        parse(s, &Limits::default())
+    }
+
+    #[test]
+    fn subscribe_with_defaults() {
+        let ClientMessage::Subscribe(s) =
+            p(r#"{"type":"subscribe","id":"s1","bbox":[10,30,20,40]}"#).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(s.interval, Duration::from_secs(1));
+        assert_eq!(s.channels, Channels::DEFAULT);
+        assert_eq!(s.bboxes.len(), 1);
+    }
+
+    #[test]
+    fn errors_have_codes() {
+        assert_eq!(p("{nope").unwrap_err().code, "bad_json");
+        assert_eq!(p(r#"{"type":"dance"}"#).unwrap_err().code, "unknown_type");
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"a","bbox":[0,10,1,5]}"#)
+                .unwrap_err()
+                .code,
+            "bad_bbox"
+        );
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"a","max_rate_hz":1000}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"a","colour":"red"}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"a","channels":["tv"]}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        let big = format!(r#"{{"type":"subscribe","id":"{}"}}"#, "x".repeat(70_000));
+        assert_eq!(p(&big).unwrap_err().code, "frame_too_large");
+    }
+}
