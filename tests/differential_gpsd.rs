@@ -57,6 +57,10 @@ const QUIRKS: &[(&str, &str)] = &[
         "types 1-3/27: gpsd 3.22 calls navigation status 14 'Reserved'; ITU-R M.1371-5 made it 'AIS-SART is active' (also MOB/EPIRB-AIS)",
     ),
     (
+        "gpsd-type21-name-overflow",
+        "type 21 with a 15-16 character name extension: gpsd 3.22 writes past its 35-byte name buffer into `accuracy` (and the low byte of `lon`)",
+    ),
+    (
         "gpsd-turn-sign-lost",
         "types 1-3: gpsd prints (ROT/4.733)^2 without its sign; we print the signed rate (negative = port)",
     ),
@@ -587,6 +591,19 @@ fn quirk_both(p: &Pair, key: &str, g: &Value, o: &Value) -> Option<&'static str>
                 None
             }
         }
+        (21, "accuracy" | "lon") => {
+            let name_len =
+                p.o.v
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or(0, str::len);
+            let hit = if key == "accuracy" {
+                name_len >= 35
+            } else {
+                name_len >= 36 && (g.as_f64()? - on?).abs() <= 256.0 / 600_000.0
+            };
+            hit.then_some("gpsd-type21-name-overflow")
+        }
         (1..=3, "radio") => {
             let (gv, ov) = (g.as_u64()?, o.as_u64()?);
             (1..=5)
@@ -975,6 +992,14 @@ const CRAFTED: &[(&str, &str)] = &[
     (
         "type 21: short name followed by stray bits (not an extension)",
         "!AIVDM,1,1,,A,E>jHC62aT7a:@70VRP000000000@H25Pr==R010@HSv@3?TrwSP,4*3B",
+    ),
+    (
+        "type 21: 15-character extension (gpsd's name buffer overflows into accuracy)",
+        "!AIVDM,1,1,,A,E>jHC60PQ1R2S3T4U5V6W7`8a9b@H25Pr==R010@HSv@3<Ldu=Mev>L<Ldu=@,4*10",
+    ),
+    (
+        "type 21: 16-character extension, 368 bits (gpsd's overflow also hits lon)",
+        "!AIVDM,1,1,,A,E>jHC60PQ1R2S3T4U5V6W7`8a9b@H25Pr==R010@HSv@3<Ldu=Mev>L<Ldu=@@,4*50",
     ),
     (
         "type 23: station type 12 (reserved), ship type 255",
