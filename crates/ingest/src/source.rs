@@ -350,7 +350,9 @@ pub fn spawn_source(
 ) -> RunningSource {
     let local_addr = source.local_addr();
     if let Some(a) = local_addr {
+        // Bound: the kernel already queues connections and datagrams.
         status.set_local_addr(a);
+        status.set_state(crate::status::SourceState::Listening);
     }
     let ctx = SourceContext {
         sender: queue.sender(overload),
