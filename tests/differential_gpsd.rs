@@ -129,10 +129,6 @@ const QUIRKS: &[(&str, &str)] = &[
 /// Messages only one side decodes, by reason.
 const UNPAIRED: &[(&str, &str)] = &[
     (
-        "ours-from-comment-line",
-        "ours only: the sentence is on a `#` comment line (gpsd's sample file comments out examples); gpsd's lexer skips comment lines, our framing (nmea.rs) accepts junk before `!` - reported to its owner",
-    ),
-    (
         "ours-talker-not-in-gpsd-list",
         "ours only: talker (e.g. B1, B2 in the Norwegian feed) is valid IEC 61162 but not in gpsd's fixed list of AIS talkers",
     ),
@@ -140,26 +136,12 @@ const UNPAIRED: &[(&str, &str)] = &[
         "ours-unterminated-last-line",
         "ours only: the file's last line has no newline; gpsd's lexer waits for one and drops it",
     ),
-    (
-        "gpsd-tag-group-without-station",
-        "gpsd only: a multi-sentence message whose later TAG blocks carry g: but no s:; decoder.rs keys reassembly by the s: station so it never completes (bug reported to its owner)",
-    ),
 ];
 
 /// gpsd-only messages we know about: (file, type, MMSI, reason).
 const KNOWN_GPSD_ONLY: &[(&str, u64, u64, &str)] = &[
-    (
-        "pyais_mixed.nmea",
-        5,
-        366989380,
-        "gpsd-tag-group-without-station",
-    ),
-    (
-        "pyais_sample.nmea",
-        5,
-        366989380,
-        "gpsd-tag-group-without-station",
-    ),
+    // None today: the TAG-group reassembly and `#` comment-line cases were
+    // fixed in the decoder.
 ];
 
 /// Talkers gpsd 3.22's packet lexer accepts for AIS.
@@ -746,15 +728,6 @@ fn fixtures() -> Vec<PathBuf> {
     files
 }
 
-/// Count each line of `text` (our JSON lines).
-fn line_counts(text: &str) -> HashMap<&str, usize> {
-    let mut m = HashMap::new();
-    for l in text.lines() {
-        *m.entry(l).or_insert(0) += 1;
-    }
-    m
-}
-
 /// Run `lookout` with `args` on `path`, or on `content` through stdin.
 fn ours(args: &[&str], path: Option<&Path>, content: &[u8]) -> String {
     let mut cmd = lookout();
@@ -790,9 +763,8 @@ fn compare_input(name: &str, path: Option<&Path>, content: &[u8], report: &mut R
         }
     }
 
-    // Ours: gpsd-compatible output for the comparison, the full output
-    // (talker) and the output without `#` comment lines, to explain messages
-    // only we decode.
+    // Ours: gpsd-compatible output for the comparison and the full output
+    // (talker), to explain messages only we decode.
     let ours_out = ours(&["decode", "--gpsd-only"], path, content);
     let o: Vec<Msg> = ours_out
         .lines()
@@ -807,21 +779,6 @@ fn compare_input(name: &str, path: Option<&Path>, content: &[u8], report: &mut R
         o.len(),
         "{name}: --gpsd-only changed the message count"
     );
-    let uncommented: Vec<u8> = content
-        .split_inclusive(|&c| c == b'\n')
-        .filter(|l| !l.starts_with(b"#"))
-        .flatten()
-        .copied()
-        .collect();
-    let uncommented_out = ours(&["decode", "--gpsd-only"], None, &uncommented);
-    // How many copies of each of our lines came from comment lines.
-    let mut from_comments: HashMap<&str, usize> = line_counts(&ours_out);
-    for (l, n) in line_counts(&uncommented_out) {
-        if let Some(c) = from_comments.get_mut(l) {
-            *c = c.saturating_sub(n);
-        }
-    }
-
     st.gpsd = g.len();
     st.ours = o.len();
     let (pairs, only_g, only_o) = align(&g, &o);
@@ -878,10 +835,7 @@ fn compare_input(name: &str, path: Option<&Path>, content: &[u8], report: &mut R
     let ours_lines: Vec<&str> = ours_out.lines().collect();
     for &j in &only_o {
         let talker = full[j].get("talker").and_then(Value::as_str).unwrap_or("");
-        let reason = if from_comments.get(ours_lines[j]).is_some_and(|&n| n > 0) {
-            *from_comments.get_mut(ours_lines[j]).unwrap() -= 1;
-            Some("ours-from-comment-line")
-        } else if !GPSD_TALKERS.contains(&talker) {
+        let reason = if !GPSD_TALKERS.contains(&talker) {
             Some("ours-talker-not-in-gpsd-list")
         } else if j + 1 == o.len() && !ends_with_newline {
             Some("ours-unterminated-last-line")

@@ -397,10 +397,10 @@ impl Decoder {
             self.bits.finish(s.fill_bits);
             payload_hash = mix_hash(HASH_SEED, s.payload);
         } else {
-            let group = match (s.sequence_id, &tag) {
-                (None, Some(t)) => t.group.map(|g| g.id),
-                _ => None,
-            };
+            // A TAG block group id, when present, joins the fragments: later
+            // fragments often carry only `g:` (no `s:`), with or without a
+            // sequence id.
+            let group = tag.as_ref().and_then(|t| t.group).map(|g| g.id);
             // The station tells interleaved stations apart; but when a TAG
             // group id joins the fragments, later fragments often carry only
             // `g:` and no `s:`, so the group id alone is the key.

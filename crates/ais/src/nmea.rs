@@ -191,10 +191,16 @@ pub fn parse_sentence<'a>(
     opts: &FrameOptions,
 ) -> Result<(Sentence<'a>, &'a [u8]), FrameError> {
     // Skip junk up to the first TAG block or sentence start (most lines
-    // start with one).
+    // start with one). A line whose first non-blank byte is `#` is a
+    // comment, even when it quotes a sentence.
     let start = match line.first() {
         Some(b'!' | b'\\') => 0,
-        _ => memchr2(b'!', b'\\', line).ok_or(FrameError::NotAis)?,
+        _ => {
+            if line.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'#') {
+                return Err(FrameError::NotAis);
+            }
+            memchr2(b'!', b'\\', line).ok_or(FrameError::NotAis)?
+        }
     };
     let mut s = &line[start..];
     let mut tag = None;
@@ -430,5 +436,9 @@ mod tests {
         );
         assert_eq!(parse("$GPGGA,1,2*00"), Err(FrameError::NotAis));
         assert_eq!(parse(""), Err(FrameError::NotAis));
+        assert_eq!(
+            parse("# !AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"),
+            Err(FrameError::NotAis)
+        );
     }
 }
