@@ -29,7 +29,12 @@ fn simulated_hour_decodes_cleanly_and_is_deterministic() {
     }
     let (ta, tb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     assert_eq!(ta, tb, "same scenario, same bytes");
-    let out = lookout().arg("decode").arg("--stats").arg(&a).output().unwrap();
+    let out = lookout()
+        .arg("decode")
+        .arg("--stats")
+        .arg(&a)
+        .output()
+        .unwrap();
     let stats = String::from_utf8_lossy(&out.stderr);
     assert!(stats.contains("errors: 0"), "{stats}");
     let decoded = String::from_utf8_lossy(&out.stdout).lines().count();
@@ -50,7 +55,11 @@ fn simulated_hour_decodes_cleanly_and_is_deterministic() {
 fn scenario_file_errors_are_clear() {
     let bad = tmp("bad.toml");
     std::fs::write(&bad, "name = 'x'\nstart = 'not a time'\n").unwrap();
-    let out = lookout().args(["simulate", "--scenario"]).arg(&bad).output().unwrap();
+    let out = lookout()
+        .args(["simulate", "--scenario"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml") && err.contains("start"), "{err}");

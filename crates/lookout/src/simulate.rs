@@ -66,7 +66,10 @@ pub fn run(args: SimulateArgs) -> ExitCode {
     let mut failed = None;
     sim.run_for(args.duration.as_millis() as i64, |_, line| {
         if failed.is_none() {
-            if let Err(e) = out.write_all(line.as_bytes()).and_then(|_| out.write_all(b"\r\n")) {
+            if let Err(e) = out
+                .write_all(line.as_bytes())
+                .and_then(|_| out.write_all(b"\r\n"))
+            {
                 failed = Some(e);
             }
         }
