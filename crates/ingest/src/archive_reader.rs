@@ -59,9 +59,10 @@ pub struct ReaderStats {
 }
 
 /// List the archive files in `paths` in reading order.
-pub fn list_archive_files(paths: &[PathBuf]) -> std::io::Result<Vec<ArchiveFile>> {
+pub fn list_archive_files(paths: &[impl AsRef<Path>]) -> std::io::Result<Vec<ArchiveFile>> {
     let mut out = Vec::new();
     for p in paths {
+        let p = p.as_ref();
         if p.is_dir() {
             let mut files = Vec::new();
             for e in std::fs::read_dir(p)? {
@@ -95,7 +96,7 @@ pub fn list_archive_files(paths: &[PathBuf]) -> std::io::Result<Vec<ArchiveFile>
                 .and_then(|n| n.to_str())
                 .and_then(|n| parse_archive_name(None, n));
             out.push(ArchiveFile {
-                path: p.clone(),
+                path: p.to_path_buf(),
                 start_ms: key.map(|k| k.0),
                 seq: key.map_or(0, |k| k.1),
             });
@@ -120,7 +121,7 @@ pub struct ArchiveReader {
 
 impl ArchiveReader {
     /// A reader over files and/or directories.
-    pub fn open(paths: &[PathBuf]) -> std::io::Result<Self> {
+    pub fn open(paths: &[impl AsRef<Path>]) -> std::io::Result<Self> {
         Ok(Self::from_files(list_archive_files(paths)?))
     }
 

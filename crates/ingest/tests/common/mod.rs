@@ -159,6 +159,8 @@ pub struct Log {
     pub level: tracing::Level,
     pub message: String,
     pub source: Option<String>,
+    /// Every other field, formatted.
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 static LOGS: OnceLock<Mutex<Vec<Log>>> = OnceLock::new();
@@ -169,6 +171,7 @@ struct Capture;
 struct Visitor {
     message: String,
     source: Option<String>,
+    fields: std::collections::BTreeMap<String, String>,
 }
 
 impl tracing::field::Visit for Visitor {
@@ -176,15 +179,27 @@ impl tracing::field::Visit for Visitor {
         match field.name() {
             "message" => self.message = value.to_string(),
             "source" => self.source = Some(value.to_string()),
-            _ => {}
+            other => {
+                self.fields.insert(other.to_string(), value.to_string());
+            }
         }
     }
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
         match field.name() {
             "message" => self.message = format!("{value:?}"),
             "source" => self.source = Some(format!("{value:?}")),
-            _ => {}
+            other => {
+                self.fields.insert(other.to_string(), format!("{value:?}"));
+            }
         }
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.fields
+            .insert(field.name().to_string(), value.to_string());
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.fields
+            .insert(field.name().to_string(), value.to_string());
     }
 }
 
@@ -205,6 +220,7 @@ impl tracing::Subscriber for Capture {
                 level: *event.metadata().level(),
                 message: v.message,
                 source: v.source,
+                fields: v.fields,
             });
         }
     }
