@@ -48,33 +48,38 @@ impl Default for JsonOptions {
 /// Small JSON object writer over a byte vector.
 pub struct ObjectWriter<'a> {
     out: &'a mut Vec<u8>,
+    first: bool,
 }
 
 impl<'a> ObjectWriter<'a> {
     /// Start an object (writes `{`).
     pub fn open(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
-        ObjectWriter { out }
+        ObjectWriter { out, first: true }
     }
 
-    #[inline]
+    // Inlined so the key's length is a constant at each call site and the
+    // copy compiles to a few moves.
+    #[inline(always)]
     fn key(&mut self, k: &str) {
-        if self.out.last() != Some(&b'{') {
+        if !self.first {
             self.out.push(b',');
         }
+        self.first = false;
         self.out.push(b'"');
         self.out.extend_from_slice(k.as_bytes());
         self.out.extend_from_slice(b"\":");
     }
 
     /// `"k":null`
+    #[inline(always)]
     pub fn null(&mut self, k: &str) {
         self.key(k);
         self.out.extend_from_slice(b"null");
     }
 
     /// Unsigned integer.
-    #[inline]
+    #[inline(always)]
     pub fn uint(&mut self, k: &str, v: u64) {
         self.key(k);
         self.out
@@ -82,7 +87,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// Signed integer.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, k: &str, v: i64) {
         self.key(k);
         self.out
@@ -90,7 +95,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// Optional unsigned integer (`null` when `None`).
-    #[inline]
+    #[inline(always)]
     pub fn opt_uint(&mut self, k: &str, v: Option<u64>) {
         match v {
             Some(v) => self.uint(k, v),
@@ -99,7 +104,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// Boolean.
-    #[inline]
+    #[inline(always)]
     pub fn boolean(&mut self, k: &str, v: bool) {
         self.key(k);
         self.out
@@ -107,6 +112,7 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// String, JSON-escaped.
+    #[inline(always)]
     pub fn string(&mut self, k: &str, v: &str) {
         self.key(k);
         write_str(self.out, v);
@@ -114,14 +120,14 @@ impl<'a> ObjectWriter<'a> {
 
     /// Fixed-point number with `decimals` digits after the point (like C's
     /// `%.Nf`).
-    #[inline]
+    #[inline(always)]
     pub fn fixed(&mut self, k: &str, v: f64, decimals: u32) {
         self.key(k);
         write_fixed(self.out, v, decimals);
     }
 
     /// Optional fixed-point number (`null` when `None`).
-    #[inline]
+    #[inline(always)]
     pub fn opt_fixed(&mut self, k: &str, v: Option<f64>, decimals: u32) {
         match v {
             Some(v) => self.fixed(k, v, decimals),
@@ -156,35 +162,42 @@ impl<'a> ObjectWriter<'a> {
     }
 }
 
-/// Write `v` with exactly `decimals` fractional digits.
+/// Write `v` with exactly `decimals` (at most 9) fractional digits, rounding
+/// half away from zero.
 pub fn write_fixed(out: &mut Vec<u8>, v: f64, decimals: u32) {
-    if !v.is_finite() {
+    const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    let d = decimals.min(9) as usize;
+    let x = v * POW10[d];
+    if !x.is_finite() {
         out.extend_from_slice(b"null");
         return;
     }
-    let scale = 10f64.powi(decimals as i32);
-    let scaled = (v * scale).round();
-    if scaled.abs() >= 9.0e15 {
+    if x.abs() >= 9.0e15 {
         // Out of exact integer range: fall back to Rust's formatting.
-        out.extend_from_slice(format!("{v:.0$}", decimals as usize).as_bytes());
+        out.extend_from_slice(format!("{v:.d$}").as_bytes());
         return;
     }
-    let n = scaled as i64;
+    // Adding ±0.5 then truncating rounds half away from zero, like
+    // `f64::round`, without a libm call.
+    let n = (x + 0.5f64.copysign(x)) as i64;
     if n < 0 {
         out.push(b'-');
     }
-    let n = n.unsigned_abs();
-    let p = 10u64.pow(decimals);
     let mut buf = itoa::Buffer::new();
-    out.extend_from_slice(buf.format(n / p).as_bytes());
-    if decimals > 0 {
+    let digits = buf.format(n.unsigned_abs()).as_bytes();
+    if d == 0 {
+        out.extend_from_slice(digits);
+        return;
+    }
+    if digits.len() > d {
+        let (int, frac) = digits.split_at(digits.len() - d);
+        out.extend_from_slice(int);
         out.push(b'.');
-        let frac = n % p;
-        let s = buf.format(frac);
-        for _ in s.len()..decimals as usize {
-            out.push(b'0');
-        }
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(frac);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', d - digits.len()));
+        out.extend_from_slice(digits);
     }
 }
 
@@ -764,9 +777,10 @@ pub fn write_gpsd_json(out: &mut Vec<u8>, d: &Decoded, opts: &JsonOptions) {
             }
             for (k, v) in &t.other {
                 // Keys are arbitrary text: escape them as values are.
-                if tw.out.last() != Some(&b'{') {
+                if !tw.first {
                     tw.out.push(b',');
                 }
+                tw.first = false;
                 write_str(tw.out, k);
                 tw.out.push(b':');
                 write_str(tw.out, v);
