@@ -18,7 +18,7 @@
 //!   (config → registered, bound, running task), shutdown and backoff. One
 //!   module per kind: [`tcp_client`], [`tcp_listener`], [`udp`], [`stream`]
 //!   (file, stdin, any reader), [`replay`]. Configured from [`config`].
-//! * [`line`]: bounded line splitting; a [`line::Line`] is raw bytes + source
+//! * [`mod@line`]: bounded line splitting; a [`line::Line`] is raw bytes + source
 //!   id + receive time from the source's [`clock::Clock`] — the only place
 //!   wall-clock time enters.
 //! * [`queue`]: the one bounded queue with an explicit, counted overload

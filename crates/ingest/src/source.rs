@@ -1,7 +1,7 @@
 //! The [`FeedSource`] trait every source implements, and what they share.
 //!
 //! A source is a small async task: it reads bytes from somewhere, cuts them
-//! into lines (a [`Pump`] wraps the [`LineSplitter`]), stamps them with its
+//! into lines (the crate-private `Pump` wraps the [`LineSplitter`]), stamps them with its
 //! clock and sends them through its [`QueueSender`]. It reports what it is
 //! doing in its [`SourceStatus`] and stops when the [`Shutdown`] signal
 //! fires or the queue closes.

@@ -86,15 +86,14 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     if !s.is_ascii() || s.is_empty() {
         return Err(bad());
     }
-    if let Some(n) = s.strip_prefix('-').map_or(Some(s), |_| None) {
-        if n.bytes().all(|b| b.is_ascii_digit()) {
-            let v: i64 = n.parse().map_err(|_| bad())?;
-            return Ok(if v >= 100_000_000_000 {
-                v
-            } else {
-                v.saturating_mul(1000)
-            });
-        }
+    // A plain (non-negative) number: UNIX seconds or milliseconds.
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        let v: i64 = s.parse().map_err(|_| bad())?;
+        return Ok(if v >= 100_000_000_000 {
+            v
+        } else {
+            v.saturating_mul(1000)
+        });
     }
     if let Some(t) = parse_compact(s) {
         return Ok(t);
@@ -206,5 +205,24 @@ mod tests {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
         assert_eq!(format_rfc3339(T + 5), "2026-11-28T01:00:00.005Z");
+    }
+
+    #[test]
+    fn hostile_time_strings_never_panic() {
+        let alphabet = b"0123456789-+:.TZtz ";
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 32) as usize;
+            let s: String = (0..len)
+                .map(|k| alphabet[((x >> (k % 50)) as usize + k) % alphabet.len()] as char)
+                .collect();
+            let _ = parse_time(&s);
+            let _ = parse_compact(&s);
+        }
+        let _ = format_compact(i64::MAX);
+        let _ = format_rfc3339(i64::MIN);
     }
 }
