@@ -166,9 +166,21 @@ impl ArchiveReader {
             self.files.retain(|f| f.start_ms.is_some_and(|s| s < to));
         }
         if let Some(from) = self.from {
-            // File i ends where file i+1 starts.
-            while self.files.len() >= 2 && self.files[1].start_ms.is_some_and(|s| s <= from) {
-                self.files.pop_front();
+            // A file ends where the next file with a later start begins
+            // (`_1` files share their period's start).
+            while let Some(front) = self.files.front() {
+                let start = front.start_ms;
+                let end = self
+                    .files
+                    .iter()
+                    .map(|f| f.start_ms)
+                    .find(|s| *s > start)
+                    .flatten();
+                if end.is_some_and(|e| e <= from) {
+                    self.files.pop_front();
+                } else {
+                    break;
+                }
             }
         }
     }
@@ -286,5 +298,46 @@ impl Iterator for ArchiveReader {
             self.stats.lines += 1;
             return Some(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(start: i64, seq: u32) -> ArchiveFile {
+        ArchiveFile {
+            path: PathBuf::from(format!("f{start}_{seq}")),
+            start_ms: Some(start),
+            seq,
+        }
+    }
+
+    fn kept(from: Option<i64>, to: Option<i64>) -> Vec<(i64, u32)> {
+        let files = vec![
+            file(0, 0),
+            file(0, 1),
+            file(10, 0),
+            file(20, 0),
+            file(20, 1),
+        ];
+        ArchiveReader::from_files(files)
+            .with_range(from, to)
+            .remaining_files()
+            .map(|f| (f.start_ms.unwrap(), f.seq))
+            .collect()
+    }
+
+    #[test]
+    fn range_pruning_keeps_every_file_that_may_hold_lines_in_range() {
+        assert_eq!(kept(None, None).len(), 5);
+        assert_eq!(
+            kept(Some(5), None),
+            vec![(0, 0), (0, 1), (10, 0), (20, 0), (20, 1)]
+        );
+        assert_eq!(kept(Some(10), None), vec![(10, 0), (20, 0), (20, 1)]);
+        assert_eq!(kept(Some(25), None), vec![(20, 0), (20, 1)]);
+        assert_eq!(kept(None, Some(10)), vec![(0, 0), (0, 1)]);
+        assert_eq!(kept(Some(12), Some(20)), vec![(10, 0)]);
     }
 }
