@@ -44,7 +44,9 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let s1 = (dp * 0.5).sin();
     let s2 = (dl * 0.5).sin();
     let a = s1 * s1 + p1.cos() * p2.cos() * s2 * s2;
-    2.0 * EARTH_RADIUS_M * a.clamp(0.0, 1.0).sqrt().asin()
+    let a = a.clamp(0.0, 1.0);
+    // atan2 rather than asin: well conditioned up to the antipodes.
+    2.0 * EARTH_RADIUS_M * a.sqrt().atan2((1.0 - a).sqrt())
 }
 
 /// Great-circle distance in nautical miles.

@@ -273,8 +273,8 @@ impl Picture {
                     self.stats.time_rejected += 1;
                     return Outcome::TimeRejected;
                 }
-            }
-            if t <= c {
+            } else {
+                // Any message in step with the clock says the clock is right.
                 self.ahead_streak = 0;
             }
             let known = self.table.slot_of(msg.mmsi).is_some();
@@ -826,7 +826,7 @@ fn apply_dynamic(
                             to_lat: lat,
                             to_lon: lon,
                             knots,
-                            seconds: (t - fix.time_ms) as f64 / 1000.0,
+                            seconds: t.saturating_sub(fix.time_ms) as f64 / 1000.0,
                         },
                     });
                     return false;
