@@ -11,110 +11,73 @@
 //! (plus receiver clock skew). A message is a duplicate when the same hash
 //! was accepted within `window_ms` of message time before or after it.
 //!
-//! Memory is bounded twice: entries older than the window (relative to the
-//! newest time seen) are expired in arrival order, and at most `capacity`
-//! entries are kept (the oldest go first), so a flood of unique messages or
-//! wildly out-of-order times cannot grow the table.
+//! The payload includes the MMSI, so copies always belong to the same
+//! record, and each record remembers the hashes of its last
+//! [`RECENT`] accepted messages. That bounds memory by the number of
+//! records (64 bytes each), and costs no extra memory access on the hot
+//! path: the record is read anyway. A station sends at most two or three
+//! position reports within a few seconds (class A at speed: every 2 s),
+//! so four is enough for a window of a few seconds; should a station send
+//! more distinct messages than that within the window, the oldest is
+//! forgotten first and a very late copy of it would count again.
 //!
 //! ```
-//! use spatial_index::dedup::Deduplicator;
-//! let mut d = Deduplicator::new(5_000, 1 << 16);
-//! assert!(!d.is_duplicate(0xabc, 1_000)); // first copy
-//! assert!(d.is_duplicate(0xabc, 1_400)); // second receiver, 0.4 s later
-//! assert!(!d.is_duplicate(0xabc, 60_000)); // same payload a minute later: new
-//! assert_eq!(d.duplicates(), 1);
+//! use spatial_index::dedup::RecentPayloads;
+//! let mut r = RecentPayloads::default();
+//! assert!(!r.is_duplicate(0xabc, 1_000, 5_000)); // first copy
+//! assert!(r.is_duplicate(0xabc, 1_400, 5_000)); // second receiver, 0.4 s later
+//! assert!(!r.is_duplicate(0xabc, 60_000, 5_000)); // same payload a minute later: new
 //! ```
 
-use std::collections::hash_map::Entry;
-use std::collections::VecDeque;
+/// How many recent payloads a record remembers.
+pub const RECENT: usize = 4;
 
-use crate::hash::FastMap;
-
-/// Sliding-window duplicate filter on payload hashes.
-#[derive(Debug, Clone)]
-pub struct Deduplicator {
-    window_ms: i64,
-    capacity: usize,
-    seen: FastMap<u64, i64>,
-    order: VecDeque<(u64, i64)>,
-    newest: i64,
-    duplicates: u64,
+/// The hashes and message times of a record's last accepted messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentPayloads {
+    hashes: [u64; RECENT],
+    times: [i64; RECENT],
+    next: u8,
+    filled: u8,
 }
 
-impl Deduplicator {
-    /// A filter with the given window (message time) and entry bound.
-    /// A window of 0 or less disables suppression.
-    pub fn new(window_ms: i64, capacity: usize) -> Self {
-        Deduplicator {
-            window_ms,
-            capacity: capacity.max(1),
-            seen: FastMap::default(),
-            order: VecDeque::new(),
-            newest: i64::MIN,
-            duplicates: 0,
+impl Default for RecentPayloads {
+    fn default() -> Self {
+        RecentPayloads {
+            hashes: [0; RECENT],
+            times: [0; RECENT],
+            next: 0,
+            filled: 0,
         }
     }
+}
 
-    /// True when a message with this hash was accepted within the window;
-    /// otherwise records it and returns false.
-    pub fn is_duplicate(&mut self, hash: u64, time_ms: i64) -> bool {
-        if self.window_ms <= 0 {
+impl RecentPayloads {
+    /// True when a message with this hash was accepted within `window_ms`
+    /// of `time_ms`; otherwise remembers it and returns false. A window of
+    /// 0 or less disables suppression.
+    #[inline]
+    pub fn is_duplicate(&mut self, hash: u64, time_ms: i64, window_ms: i64) -> bool {
+        if window_ms <= 0 {
             return false;
         }
-        self.expire(time_ms);
-        match self.seen.entry(hash) {
-            Entry::Occupied(mut e) => {
-                if time_ms.abs_diff(*e.get()) <= self.window_ms as u64 {
-                    self.duplicates += 1;
-                    return true;
-                }
-                e.insert(time_ms);
-            }
-            Entry::Vacant(e) => {
-                e.insert(time_ms);
+        for k in 0..usize::from(self.filled) {
+            if self.hashes[k] == hash && time_ms.abs_diff(self.times[k]) <= window_ms as u64 {
+                return true;
             }
         }
-        self.order.push_back((hash, time_ms));
-        while self.order.len() > self.capacity {
-            self.pop_front();
-        }
+        self.remember(hash, time_ms);
         false
     }
 
-    fn expire(&mut self, now_ms: i64) {
-        if now_ms > self.newest {
-            self.newest = now_ms;
-        }
-        let horizon = self.newest.saturating_sub(self.window_ms);
-        while let Some(&(_, t)) = self.order.front() {
-            if t >= horizon {
-                break;
-            }
-            self.pop_front();
-        }
-    }
-
-    fn pop_front(&mut self) {
-        if let Some((h, t)) = self.order.pop_front() {
-            if self.seen.get(&h) == Some(&t) {
-                self.seen.remove(&h);
-            }
-        }
-    }
-
-    /// Messages suppressed so far.
-    pub fn duplicates(&self) -> u64 {
-        self.duplicates
-    }
-
-    /// Hashes currently remembered.
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    /// True when nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+    /// Remember an accepted message.
+    #[inline]
+    pub fn remember(&mut self, hash: u64, time_ms: i64) {
+        let k = usize::from(self.next) % RECENT;
+        self.hashes[k] = hash;
+        self.times[k] = time_ms;
+        self.next = ((k + 1) % RECENT) as u8;
+        self.filled = (self.filled + 1).min(RECENT as u8);
     }
 }
 
@@ -123,33 +86,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn window_is_symmetric_and_bounded() {
-        let mut d = Deduplicator::new(2_000, 4);
-        assert!(!d.is_duplicate(1, 10_000));
+    fn window_is_symmetric() {
+        let mut r = RecentPayloads::default();
+        assert!(!r.is_duplicate(1, 10_000, 2_000));
         // An earlier-stamped copy (receiver clock behind) is still a copy.
-        assert!(d.is_duplicate(1, 8_500));
-        for h in 2..20 {
-            assert!(!d.is_duplicate(h, 10_000));
-        }
-        assert!(d.len() <= 4);
-        // Hash 1 was pushed out by capacity: accepted again.
-        assert!(!d.is_duplicate(1, 10_001));
+        assert!(r.is_duplicate(1, 8_500, 2_000));
+        assert!(!r.is_duplicate(1, 7_000, 2_000));
     }
 
     #[test]
-    fn expiry_by_time() {
-        let mut d = Deduplicator::new(1_000, 1 << 10);
-        for h in 0..100 {
-            d.is_duplicate(h, 0);
+    fn remembers_the_last_few() {
+        let mut r = RecentPayloads::default();
+        for h in 1..=6 {
+            assert!(!r.is_duplicate(h, 0, 5_000));
         }
-        d.is_duplicate(1000, 5_000);
-        assert_eq!(d.len(), 1);
+        for h in 3..=6 {
+            assert!(r.is_duplicate(h, 100, 5_000));
+        }
+        // Forgotten: the oldest two.
+        assert!(!r.is_duplicate(1, 100, 5_000));
     }
 
     #[test]
-    fn disabled() {
-        let mut d = Deduplicator::new(0, 8);
-        assert!(!d.is_duplicate(1, 0));
-        assert!(!d.is_duplicate(1, 0));
+    fn hash_zero_and_extreme_times() {
+        let mut r = RecentPayloads::default();
+        assert!(!r.is_duplicate(0, i64::MIN + 1, 5_000));
+        assert!(r.is_duplicate(0, i64::MIN + 2, 5_000));
+        assert!(!r.is_duplicate(0, i64::MAX, 5_000));
+        assert!(!r.is_duplicate(7, 0, 0));
+        assert!(!r.is_duplicate(7, 0, 0));
     }
 }

@@ -185,7 +185,7 @@ impl EventSink {
     /// is counted as dropped).
     pub fn new(capacity: usize) -> Self {
         EventSink {
-            buf: VecDeque::with_capacity(capacity.min(1 << 16)),
+            buf: VecDeque::with_capacity(capacity.min(1024)),
             capacity,
             next_seq: 0,
             dropped: 0,

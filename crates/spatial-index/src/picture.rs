@@ -11,7 +11,7 @@
 //!    receive time the caller passes, else the picture's clock — never the
 //!    wall clock, so a replay gives the same picture and the same events;
 //! 3. a copy of a transmission already applied within the dedup window
-//!    (same payload hash, another receiver) is dropped;
+//!    (same payload hash, another receiver) is dropped ([`crate::dedup`]);
 //! 4. the clock moves forward to the message time, running any staleness
 //!    transitions that fell due ([`Picture::advance_time`] does the same
 //!    when the feed is quiet);
@@ -76,7 +76,6 @@ use lookout_ais::messages::{Body, StaticDataReport};
 use lookout_ais::Decoded;
 use serde::{Deserialize, Serialize};
 
-use crate::dedup::Deduplicator;
 use crate::events::{Event, EventSink, Flag};
 use crate::geobox::GeoBox;
 use crate::geodesy::NM;
@@ -98,10 +97,8 @@ pub type SharedPicture = Arc<RwLock<Picture>>;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PictureConfig {
     /// Copies of one transmission within this much message time count
-    /// once (default 5 s).
+    /// once (default 5 s; 0 disables).
     pub dedup_window_ms: i64,
-    /// Most payload hashes remembered for that (default 2^20).
-    pub dedup_capacity: usize,
     /// Stale / lost / removed thresholds.
     pub staleness: StalenessPolicy,
     /// Jump check.
@@ -128,7 +125,6 @@ impl Default for PictureConfig {
     fn default() -> Self {
         PictureConfig {
             dedup_window_ms: 5_000,
-            dedup_capacity: 1 << 20,
             staleness: StalenessPolicy::default(),
             plausibility: PlausibilityConfig::default(),
             track: TrackConfig::default(),
@@ -227,7 +223,6 @@ pub struct Picture {
     /// Per zone: slots of the vessels inside.
     members: Vec<FastSet<u32>>,
     queue: StalenessQueue,
-    dedup: Deduplicator,
     events: EventSink,
     clock: Option<i64>,
     ahead_streak: u32,
@@ -244,7 +239,6 @@ impl Picture {
             members: vec![FastSet::default(); zones.len()],
             zones,
             queue: StalenessQueue::default(),
-            dedup: Deduplicator::new(cfg.dedup_window_ms, cfg.dedup_capacity),
             events: EventSink::new(cfg.event_capacity),
             clock: None,
             ahead_streak: 0,
@@ -283,15 +277,23 @@ impl Picture {
                 return Outcome::TimeRejected;
             }
         }
-        if self.dedup.is_duplicate(d.payload_hash, t) {
-            self.stats.duplicates += 1;
-            return Outcome::Duplicate;
+        let existing = self.table.slot_of(msg.mmsi);
+        if let Some(s) = existing {
+            if let Some(v) = self.table.by_slot_mut(s) {
+                if v.recent
+                    .is_duplicate(d.payload_hash, t, self.cfg.dedup_window_ms)
+                {
+                    self.stats.duplicates += 1;
+                    return Outcome::Duplicate;
+                }
+            }
         }
         self.ahead_streak = 0;
         self.advance_time(t);
         let now = self.clock.unwrap_or(t);
 
-        let slot = match self.table.slot_of(msg.mmsi) {
+        // The record may have been removed by advance_time just now.
+        let slot = match existing.filter(|_| self.table.slot_of(msg.mmsi).is_some()) {
             Some(s) => s,
             None => {
                 if self.table.len() >= self.cfg.max_vessels {
@@ -301,6 +303,7 @@ impl Picture {
                 let mut v = Vessel::new(msg.mmsi, t);
                 v.class = derive_class(v.class, msg.mmsi, msg.msg_type);
                 v.flags.set(VesselFlags::OWN_SHIP, d.own_ship);
+                v.recent.remember(d.payload_hash, t);
                 self.events.push(Event::VesselNew {
                     mmsi: v.mmsi,
                     time_ms: t,
@@ -731,11 +734,6 @@ impl Picture {
     /// their box).
     pub fn tree_moves(&self) -> u64 {
         self.index.moves()
-    }
-
-    /// Payload hashes currently held by the duplicate filter.
-    pub fn dedup_len(&self) -> usize {
-        self.dedup.len()
     }
 }
 

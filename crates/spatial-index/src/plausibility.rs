@@ -31,7 +31,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::geodesy::{haversine_m, KNOT_MS};
+use crate::geodesy::{haversine_m, EARTH_RADIUS_M, KNOT_MS};
+
+/// Metres in one degree of great-circle arc.
+const DEG_M: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
 
 /// Limits of the plausibility checks.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,7 +64,25 @@ impl PlausibilityConfig {
 
 /// Speed, knots, implied by moving from `a` to `b`, each `(lat, lon,
 /// time_ms)`, after the slack; 0 when within the slack.
+///
+/// The common case — a ship a few hundred metres from its last report —
+/// is settled without trigonometry: the distance in degrees with
+/// longitude unscaled (`√(Δlat² + Δlon²)`, never less than the true
+/// distance away from the antimeridian) bounds the speed from above, and
+/// when even that bound is at most half the limit the exact haversine
+/// value is not needed; the bound is returned instead.
+#[inline]
 pub fn implied_knots(cfg: &PlausibilityConfig, a: (f64, f64, i64), b: (f64, f64, i64)) -> f64 {
+    let dt_s = (b.2.saturating_sub(a.2).unsigned_abs() as f64 / 1000.0).max(1.0);
+    let (dlat, dlon) = (b.0 - a.0, b.1 - a.1);
+    // One degree of arc is at most 111.2 km; add 0.1 % for rounding.
+    let bound_m = (dlat * dlat + dlon * dlon).sqrt() * (DEG_M * 1.001);
+    if bound_m.is_finite() && dlon.abs() < 90.0 {
+        let bound_kn = (bound_m - cfg.slack_m).max(0.0) / dt_s / KNOT_MS;
+        if bound_kn <= cfg.max_knots * 0.5 {
+            return bound_kn;
+        }
+    }
     let d = haversine_m(a.0, a.1, b.0, b.1) - cfg.slack_m;
     if d.is_nan() {
         return f64::INFINITY;
@@ -69,7 +90,6 @@ pub fn implied_knots(cfg: &PlausibilityConfig, a: (f64, f64, i64), b: (f64, f64,
     if d <= 0.0 {
         return 0.0;
     }
-    let dt_s = (b.2.saturating_sub(a.2).unsigned_abs() as f64 / 1000.0).max(1.0);
     d / dt_s / KNOT_MS
 }
 
@@ -134,5 +154,25 @@ mod tests {
         // 1 km in no time at all is.
         assert!(cfg.is_jump(implied_knots(&cfg, (35.0, 14.0, 0), (35.009, 14.0, 0))));
         assert!(implied_knots(&cfg, (f64::NAN, 14.0, 0), (35.0, 14.0, 0)).is_infinite());
+        // The fast bound never hides a jump: compare with the exact value
+        // around the limit, at several latitudes and across ±180°.
+        for lat in [0.0, 35.0, 60.0, 80.0, 89.0] {
+            for k in 0..200 {
+                let d = k as f64 * 0.001;
+                let a = (lat, 179.999, 0);
+                let b = (lat - d * 0.3, 179.999 + d, 10_000);
+                let fast = implied_knots(&cfg, a, b);
+                let exact = {
+                    let m = haversine_m(a.0, a.1, b.0, b.1) - cfg.slack_m;
+                    if m <= 0.0 {
+                        0.0
+                    } else {
+                        m / 10.0 / KNOT_MS
+                    }
+                };
+                assert_eq!(cfg.is_jump(fast), cfg.is_jump(exact), "{lat} {d}");
+                assert!(fast >= exact - 1e-9);
+            }
+        }
     }
 }

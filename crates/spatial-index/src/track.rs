@@ -63,9 +63,29 @@ pub struct TrackPoint {
     pub lon: f32,
 }
 
+/// True when `(lat, lon)` is at least `metres` from `p`: settled by cheap
+/// bounds in degrees when possible, by haversine otherwise.
+#[inline]
+fn moved_at_least(p: &TrackPoint, lat: f64, lon: f64, metres: f64) -> bool {
+    const DEG_M: f64 = crate::geodesy::EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+    let (plat, plon) = (f64::from(p.lat), f64::from(p.lon));
+    let dlat = (lat - plat).abs() * DEG_M;
+    if dlat >= metres {
+        return true;
+    }
+    let dlon = (lon - plon).abs() * DEG_M;
+    if dlon < 180.0 * DEG_M && (dlat * dlat + dlon * dlon).sqrt() < metres {
+        return false;
+    }
+    haversine_m(plat, plon, lat, lon) >= metres
+}
+
 /// Bounded, thinned position history.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Track {
+    /// The newest stored point, kept inline so that deciding to skip a
+    /// report does not touch the heap.
+    last: Option<TrackPoint>,
     points: VecDeque<TrackPoint>,
 }
 
@@ -76,7 +96,7 @@ impl Track {
         if cfg.max_points == 0 {
             return false;
         }
-        if let Some(last) = self.points.back() {
+        if let Some(last) = &self.last {
             let dt = time_ms.saturating_sub(last.time_ms);
             if dt < 0 {
                 return false;
@@ -85,8 +105,7 @@ impl Track {
                 if dt < cfg.min_interval_ms {
                     return false;
                 }
-                let moved = haversine_m(f64::from(last.lat), f64::from(last.lon), lat, lon);
-                if moved < cfg.min_distance_m {
+                if !moved_at_least(last, lat, lon, cfg.min_distance_m) {
                     return false;
                 }
             }
@@ -94,11 +113,13 @@ impl Track {
         if self.points.len() >= cfg.max_points {
             self.points.pop_front();
         }
-        self.points.push_back(TrackPoint {
+        let point = TrackPoint {
             time_ms,
             lat: lat as f32,
             lon: lon as f32,
-        });
+        };
+        self.last = Some(point);
+        self.points.push_back(point);
         let horizon = time_ms.saturating_sub(cfg.max_age_ms);
         while self.points.front().is_some_and(|p| p.time_ms < horizon) {
             self.points.pop_front();

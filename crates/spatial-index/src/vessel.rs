@@ -30,6 +30,7 @@ use lookout_ais::messages::{Dimensions, Eta};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::dedup::RecentPayloads;
 use crate::track::Track;
 
 /// What kind of station a record is.
@@ -424,6 +425,9 @@ pub struct Vessel {
     /// When the staleness queue will next look at this record.
     #[serde(skip)]
     pub(crate) check_at: i64,
+    /// Hashes of the last payloads applied, for duplicate suppression.
+    #[serde(skip)]
+    pub(crate) recent: RecentPayloads,
 }
 
 impl Vessel {
@@ -458,6 +462,7 @@ impl Vessel {
             },
             pending: None,
             check_at: i64::MAX,
+            recent: RecentPayloads::default(),
         }
     }
 

@@ -34,18 +34,27 @@ fn same_sentence_from_several_receivers_counts_once() {
 }
 
 #[test]
-fn dedup_memory_is_bounded() {
+fn busy_stations_keep_their_distinct_reports() {
+    // A base station sending several different messages within a second:
+    // none of them is a duplicate, and copies of each still are.
+    let mut p = Picture::new(PictureConfig::default(), ZoneIndex::empty());
+    for k in 0..4u64 {
+        let d = decoded(base(2_470_001, 35.0, 14.0), 100 + k, None);
+        assert_eq!(p.apply(&d, Some(T0 + k as i64 * 100)), Outcome::Applied);
+    }
+    for k in 0..4u64 {
+        let d = decoded(base(2_470_001, 35.0, 14.0), 100 + k, None);
+        assert_eq!(p.apply(&d, Some(T0 + 900)), Outcome::Duplicate);
+    }
+    // Disabled.
     let cfg = PictureConfig {
-        dedup_capacity: 1000,
+        dedup_window_ms: 0,
         ..PictureConfig::default()
     };
     let mut p = Picture::new(cfg, ZoneIndex::empty());
-    for k in 0..10_000u64 {
-        // All within one second: time expiry alone would keep them all.
-        let d = decoded(pos_a(247_000_001, 35.0, 14.0, 1.0, 0), k + 1, None);
-        p.apply(&d, Some(T0 + k as i64 / 10));
-    }
-    assert!(p.dedup_len() <= 1000);
+    let d = decoded(base(2_470_001, 35.0, 14.0), 1, None);
+    assert_eq!(p.apply(&d, Some(T0)), Outcome::Applied);
+    assert_eq!(p.apply(&d, Some(T0)), Outcome::Applied);
 }
 
 #[test]

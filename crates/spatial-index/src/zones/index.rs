@@ -8,14 +8,15 @@
 //!   confirmed with its [`PreparedPolygon`];
 //! * the **edge tree** holds every boundary edge. [`ZoneIndex::safe_box`]
 //!   finds a box around a point that no edge passes through — inside it,
-//!   membership cannot change. It tries a box of ±`max_half_deg` (default
-//!   0.25°, 15 nm) and shrinks it four-fold until it is clear of edges
-//!   (or gives up below ±`min_half_deg`, about 100 m).
+//!   membership cannot change — from the distance to the nearest edge (one
+//!   nearest-neighbour query), capped at ±`max_half_deg` (default 1°), and
+//!   none closer than ±`min_half_deg` (default 0.0001°, about 10 m) to a
+//!   boundary.
 //!
 //! The picture keeps each vessel's zones and safe box; a position update
-//! inside the safe box (nearly all of them: a ship at 20 kn crosses 15 nm
-//! in 45 minutes) costs four comparisons, and only an update leaving it
-//! queries the trees.
+//! inside the safe box (nearly all of them: a ship at 20 kn 6 nm from the
+//! nearest boundary stays inside for 10 minutes) costs four comparisons,
+//! and only an update leaving it queries the trees.
 //!
 //! ```
 //! use geo::polygon;
@@ -76,8 +77,8 @@ impl ZoneIndex {
             parts: Vec::new(),
             part_tree: RTree::new(),
             edge_tree: RTree::new(),
-            max_half_deg: 0.25,
-            min_half_deg: 0.001,
+            max_half_deg: 1.0,
+            min_half_deg: 0.000_1,
         }
     }
 
@@ -201,8 +202,13 @@ impl ZoneIndex {
 
     /// A box `[min_lon, min_lat, max_lon, max_lat]` around `(lat, lon)` that
     /// no zone boundary crosses, so that every point in it is in the same
-    /// zones. [`NO_BOX`] when the point is within about `min_half_deg` of a
+    /// zones. [`NO_BOX`] when the point is within `min_half_deg` of a
     /// boundary; [`ALL_BOX`] when there are no zones.
+    ///
+    /// One nearest-neighbour query on the edge tree gives the Euclidean
+    /// (degree) distance `d` to the nearest boundary edge; the square of
+    /// half-width `d / √2` fits inside that circle, so no edge meets it.
+    /// The half-width is capped at `max_half_deg`.
     pub fn safe_box(&self, lat: f64, lon: f64) -> [f64; 4] {
         if self.edge_tree.size() == 0 {
             return ALL_BOX;
@@ -210,26 +216,35 @@ impl ZoneIndex {
         if !(lat.is_finite() && lon.is_finite()) {
             return NO_BOX;
         }
-        let mut r = self.max_half_deg;
-        while r >= self.min_half_deg {
-            let b = [lon - r, lat - r, lon + r, lat + r];
-            let env = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
-            let hit = self
-                .edge_tree
-                .locate_in_envelope_intersecting_int(&env, |l: &EdgeEntry| {
-                    let s = [l.from[0], l.from[1], l.to[0], l.to[1]];
-                    if segment_intersects_box(&s, &b) {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                });
-            if hit.is_continue() {
-                return b;
-            }
-            r *= 0.25;
+        let Some((_, d2)) = self
+            .edge_tree
+            .nearest_neighbor_iter_with_distance_2(&[lon, lat])
+            .next()
+        else {
+            return ALL_BOX;
+        };
+        // A hair under d/√2 so rounding cannot put an edge point inside.
+        let r = (d2.sqrt() * std::f64::consts::FRAC_1_SQRT_2 * (1.0 - 1e-9)).min(self.max_half_deg);
+        if r.is_nan() || r < self.min_half_deg {
+            return NO_BOX;
         }
-        NO_BOX
+        [lon - r, lat - r, lon + r, lat + r]
+    }
+
+    /// True when some boundary edge has a point in the box (exact test;
+    /// for checking safe boxes).
+    pub fn edges_meet_box(&self, b: &[f64; 4]) -> bool {
+        let env = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
+        self.edge_tree
+            .locate_in_envelope_intersecting_int(&env, |l: &EdgeEntry| {
+                let s = [l.from[0], l.from[1], l.to[0], l.to[1]];
+                if segment_intersects_box(&s, b) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .is_break()
     }
 }
 
@@ -265,14 +280,45 @@ mod tests {
         idx.zones_at(5.0, 5.0, &mut out);
         assert!(out.is_empty());
         // Far from every edge: the largest box.
-        assert_eq!(idx.safe_box(10.0, 10.0), [9.75, 9.75, 10.25, 10.25]);
+        assert_eq!(idx.safe_box(10.0, 10.0), [9.0, 9.0, 11.0, 11.0]);
         // 0.1° from an edge: a smaller box that stays clear of it.
         let b = idx.safe_box(0.5, 1.9);
-        assert!(b[2] < 2.0 && b[0] <= 1.9, "{b:?}");
+        assert!(b[2] < 2.0 && b[2] > 1.95 && b[0] <= 1.9, "{b:?}");
+        assert!(!idx.edges_meet_box(&b));
         // On an edge: nothing.
         assert_eq!(idx.safe_box(0.5, 2.0), NO_BOX);
         assert_eq!(ZoneIndex::empty().safe_box(0.0, 0.0), ALL_BOX);
         assert_eq!(idx.safe_box(f64::NAN, 0.0), NO_BOX);
+    }
+
+    #[test]
+    fn safe_boxes_never_meet_an_edge() {
+        let idx = ZoneIndex::new(vec![
+            square("a", 0.0, 0.0, 2.0),
+            square("b", 1.0, 1.0, 2.0),
+            Zone::from_polygon(
+                "tri",
+                ZoneKind::Port,
+                polygon![(x: 0.3, y: 2.5), (x: 2.7, y: 0.2), (x: 2.9, y: 2.9)],
+            ),
+        ])
+        .unwrap();
+        let mut seed = 99u64;
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let x = (seed >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 0.5;
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let y = (seed >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 0.5;
+            let b = idx.safe_box(y, x);
+            if b != NO_BOX {
+                assert!(box_contains(&b, y, x));
+                assert!(!idx.edges_meet_box(&b), "{x},{y}: {b:?}");
+            }
+        }
     }
 
     #[test]
