@@ -1,0 +1,167 @@
+//! The alert object, as sinks and clients receive it.
+
+use serde::{Serialize, Serializer};
+use std::sync::Arc;
+
+/// What the alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    ZoneEnter,
+    ZoneExit,
+    DistressBeacon,
+    DistressBeaconTest,
+    AisGap,
+    Loitering,
+    Encounter,
+    PositionJump,
+    NavStatus,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 9] = [
+        AlertKind::ZoneEnter,
+        AlertKind::ZoneExit,
+        AlertKind::DistressBeacon,
+        AlertKind::DistressBeaconTest,
+        AlertKind::AisGap,
+        AlertKind::Loitering,
+        AlertKind::Encounter,
+        AlertKind::PositionJump,
+        AlertKind::NavStatus,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::ZoneEnter => "zone_enter",
+            AlertKind::ZoneExit => "zone_exit",
+            AlertKind::DistressBeacon => "distress_beacon",
+            AlertKind::DistressBeaconTest => "distress_beacon_test",
+            AlertKind::AisGap => "ais_gap",
+            AlertKind::Loitering => "loitering",
+            AlertKind::Encounter => "encounter",
+            AlertKind::PositionJump => "position_jump",
+            AlertKind::NavStatus => "nav_status",
+        }
+    }
+}
+
+/// How urgent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// Where the alert is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Raised,
+    Updated,
+    Cleared,
+    Acknowledged,
+}
+
+impl AlertState {
+    pub fn parse(s: &str) -> Option<AlertState> {
+        Some(match s {
+            "raised" => AlertState::Raised,
+            "updated" => AlertState::Updated,
+            "cleared" => AlertState::Cleared,
+            "acknowledged" => AlertState::Acknowledged,
+            _ => return None,
+        })
+    }
+}
+
+fn rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*ms))
+}
+
+fn opt_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_time(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+/// RFC 3339 UTC (seconds, or milliseconds when not whole).
+pub fn format_time(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    if ms % 1000 == 0 {
+        humantime::format_rfc3339_seconds(t).to_string()
+    } else {
+        humantime::format_rfc3339_millis(t).to_string()
+    }
+}
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Stable id (`a-000042`), assigned in message-time order.
+    pub id: String,
+    pub kind: AlertKind,
+    pub mmsi: u32,
+    pub other_mmsi: Option<u32>,
+    pub zone: Option<Arc<str>>,
+    /// Message time of the latest change.
+    #[serde(serialize_with = "rfc3339")]
+    pub time: i64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub severity: Severity,
+    /// One human sentence.
+    pub message: String,
+    pub state: AlertState,
+    #[serde(serialize_with = "rfc3339")]
+    pub raised_at: i64,
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub cleared_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub acknowledged_at: Option<i64>,
+    pub note: Option<String>,
+}
+
+impl Alert {
+    /// The alert as a JSON line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Degrees and decimal minutes, as watch officers read positions:
+/// `34°42.0'N 013°06.0'E`.
+pub fn format_position(lat: f64, lon: f64) -> String {
+    let part = |v: f64, width: usize, pos: char, neg: char| {
+        let a = v.abs();
+        let d = a.trunc();
+        let m = (a - d) * 60.0;
+        format!(
+            "{:0width$}°{:04.1}'{}",
+            d as u32,
+            m,
+            if v >= 0.0 { pos } else { neg }
+        )
+    };
+    format!("{} {}", part(lat, 2, 'N', 'S'), part(lon, 3, 'E', 'W'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_like_a_chart() {
+        assert_eq!(format_position(34.7, 13.1), "34°42.0'N 013°06.0'E");
+        assert_eq!(format_position(-1.5, -70.25), "01°30.0'S 070°15.0'W");
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(format_time(1_795_845_600_000), "2026-11-28T06:00:00Z");
+    }
+}

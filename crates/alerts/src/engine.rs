@@ -1,0 +1,240 @@
+//! The engine: routes the picture's events to the rules, runs their clocks
+//! on message time, and hands out the alert changes.
+//!
+//! The pipeline calls, per batch and under the picture's lock:
+//! [`AlertEngine::on_message`] for each decoded message (beacons' safety
+//! texts), [`AlertEngine::on_event`] for each drained picture event, then
+//! [`AlertEngine::tick`] with the picture's clock; and takes the changes
+//! with [`AlertEngine::take_changes`] for its sinks.
+
+use crate::alert::{Alert, AlertState};
+use crate::book::{AlertBook, BookStats};
+use crate::config::AlertConfig;
+use crate::rules::{
+    self, distress, encounter::EncounterRule, gap::GapRule, jump::JumpRule, loiter::LoiterRule,
+    zone::ZoneRule,
+};
+use lookout_ais::messages::Body;
+use lookout_ais::Decoded;
+use spatial_index::{Event, Flag, Picture, VesselClass};
+
+/// All rules and the alert book.
+pub struct AlertEngine {
+    cfg: AlertConfig,
+    book: AlertBook,
+    zone: ZoneRule,
+    gap: GapRule,
+    loiter: LoiterRule,
+    encounter: EncounterRule,
+    jump: JumpRule,
+    now: i64,
+}
+
+impl AlertEngine {
+    pub fn new(cfg: AlertConfig) -> Self {
+        AlertEngine {
+            book: AlertBook::new(cfg.keep_closed),
+            cfg,
+            zone: ZoneRule::default(),
+            gap: GapRule::default(),
+            loiter: LoiterRule::default(),
+            encounter: EncounterRule::default(),
+            jump: JumpRule::default(),
+            now: i64::MIN,
+        }
+    }
+
+    /// A decoded message (after the picture applied it). Only beacons'
+    /// safety texts matter here; positions come through events.
+    pub fn on_message(&mut self, d: &Decoded, time_ms: i64, p: &Picture) {
+        if let Body::SafetyBroadcast { text } = &d.message.body {
+            let mmsi = d.message.mmsi;
+            if lookout_ais::identity::mmsi_device(mmsi).is_some() {
+                if let Some(mode) = distress::mode_from_text(text) {
+                    distress::report(&mut self.book, p, mmsi, mode, time_ms);
+                }
+            }
+        }
+    }
+
+    /// One picture event.
+    pub fn on_event(&mut self, e: &Event, p: &Picture) {
+        let cfg = &self.cfg;
+        match e {
+            Event::VesselNew { mmsi, time_ms, .. } => self.zone.vessel_new(*mmsi, *time_ms),
+            Event::VesselUpdated {
+                mmsi,
+                time_ms,
+                class,
+                ..
+            } => {
+                let (mmsi, time) = (*mmsi, *time_ms);
+                let Some(v) = p.vessel(mmsi) else { return };
+                if class.is_distress_device() {
+                    if let Some(mode) = distress::mode_from_status(v.nav_status) {
+                        distress::report(&mut self.book, p, mmsi, mode, time);
+                    }
+                    return;
+                }
+                if rules::is_craft(*class) {
+                    let pos = v.position.as_ref().map(|f| (f.lat, f.lon));
+                    let zone = rules::alert_zones(p, v).next().map(|z| z.id.clone());
+                    self.gap.heard(&mut self.book, p, mmsi, time, pos, zone);
+                    self.loiter.report(&mut self.book, cfg, p, mmsi, time);
+                    self.encounter.report(cfg, p, mmsi, time);
+                    rules::nav::report(&mut self.book, p, mmsi, time);
+                }
+            }
+            Event::VesselActive { mmsi, time_ms, .. }
+                if !p
+                    .vessel(*mmsi)
+                    .is_some_and(|v| v.class.is_distress_device()) =>
+            {
+                let pos = p
+                    .vessel(*mmsi)
+                    .and_then(|v| v.position.as_ref())
+                    .map(|f| (f.lat, f.lon));
+                let zone = p
+                    .vessel(*mmsi)
+                    .and_then(|v| rules::alert_zones(p, v).next().map(|z| z.id.clone()));
+                self.gap
+                    .heard(&mut self.book, p, *mmsi, *time_ms, pos, zone);
+            }
+            Event::VesselLost { mmsi, time_ms, .. } => {
+                distress::ended(
+                    &mut self.book,
+                    *mmsi,
+                    *time_ms,
+                    "the beacon is no longer heard",
+                );
+            }
+            Event::VesselRemoved { mmsi, time_ms, .. } => {
+                distress::ended(
+                    &mut self.book,
+                    *mmsi,
+                    *time_ms,
+                    "the beacon is no longer heard",
+                );
+                self.zone.removed(*mmsi);
+                self.loiter.forget(&mut self.book, *mmsi, *time_ms);
+                for s in self.book.open_for(*mmsi) {
+                    if matches!(
+                        s.kind,
+                        crate::AlertKind::ZoneEnter
+                            | crate::AlertKind::ZoneExit
+                            | crate::AlertKind::NavStatus
+                    ) {
+                        self.book
+                            .clear(&s, *time_ms, "the vessel is no longer tracked");
+                    }
+                }
+            }
+            Event::VesselFlagged {
+                mmsi,
+                time_ms,
+                flag:
+                    Flag::ImplausibleJump {
+                        to_lat,
+                        to_lon,
+                        knots,
+                        ..
+                    },
+            } => {
+                let aircraft = p
+                    .vessel(*mmsi)
+                    .is_some_and(|v| v.class == VesselClass::SarAircraft);
+                if !aircraft {
+                    self.jump
+                        .jump(&mut self.book, p, *mmsi, *time_ms, *to_lat, *to_lon, *knots);
+                }
+            }
+            Event::ZoneEntered {
+                mmsi,
+                time_ms,
+                zone,
+                kind,
+                alerts,
+                lat,
+                lon,
+            } if p.vessel(*mmsi).is_some_and(|v| rules::is_craft(v.class)) => {
+                self.zone.entered(
+                    &mut self.book,
+                    cfg,
+                    p,
+                    *mmsi,
+                    zone,
+                    kind,
+                    *alerts,
+                    *time_ms,
+                    *lat,
+                    *lon,
+                );
+            }
+            Event::ZoneLeft {
+                mmsi,
+                time_ms,
+                zone,
+                kind,
+                alerts,
+                lat,
+                lon,
+            } if p.vessel(*mmsi).is_none_or(|v| rules::is_craft(v.class)) => {
+                self.zone
+                    .left(cfg, *mmsi, zone, kind, *alerts, *time_ms, *lat, *lon);
+            }
+            _ => {}
+        }
+    }
+
+    /// Run the time-based rules up to `now_ms` (message time).
+    pub fn tick(&mut self, now_ms: i64, p: &Picture) {
+        if now_ms < self.now {
+            return;
+        }
+        self.now = now_ms;
+        let cfg = &self.cfg;
+        self.zone.tick(&mut self.book, cfg, p, now_ms);
+        self.gap
+            .tick(&mut self.book, p, now_ms, cfg.ais_gap_min as i64 * 60_000);
+        self.loiter.tick(&mut self.book, cfg, p, now_ms);
+        self.encounter.tick(&mut self.book, cfg, p, now_ms);
+        self.jump
+            .tick(&mut self.book, now_ms, cfg.jump_clear_min as i64 * 60_000);
+    }
+
+    /// Alerts that changed since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<Alert> {
+        self.book.take_changes()
+    }
+
+    /// Acknowledge an alert (`at_ms`: when, on the picture's clock).
+    pub fn acknowledge(
+        &mut self,
+        id: &str,
+        who: &str,
+        note: Option<&str>,
+        at_ms: i64,
+    ) -> Result<Alert, String> {
+        self.book.acknowledge(id, who, note, at_ms)
+    }
+
+    /// Alerts by state and time of last change.
+    pub fn list(&self, state: Option<AlertState>, since_ms: Option<i64>) -> Vec<&Alert> {
+        self.book.list(state, since_ms)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &BookStats {
+        &self.book.stats
+    }
+
+    /// Open alerts.
+    pub fn open_count(&self) -> usize {
+        self.book.open_count()
+    }
+
+    /// Encounter candidate pairs refused because the table was full.
+    pub fn encounter_pairs_refused(&self) -> u64 {
+        self.encounter.refused
+    }
+}

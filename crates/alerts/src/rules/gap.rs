@@ -1,0 +1,109 @@
+//! `ais_gap`: a vessel last seen inside a zone has been silent for more
+//! than 30 minutes of message time.
+//!
+//! The rule remembers, for each vessel whose latest report was inside an
+//! alerting zone, when and where that was, in a time-ordered set; each tick
+//! raises the ones silent too long. Hearing the vessel again clears it. The
+//! alert stays even after the picture forgets the vessel — going dark is
+//! the news.
+
+use super::label;
+use crate::alert::{format_position, AlertKind, Severity};
+use crate::book::{AlertBook, Facts, Situation};
+use spatial_index::Picture;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+struct Seen {
+    time: i64,
+    lat: f64,
+    lon: f64,
+    zone: Arc<str>,
+    name: String,
+}
+
+/// State of the gap rule.
+#[derive(Debug, Default)]
+pub struct GapRule {
+    seen: BTreeMap<u32, Seen>,
+    by_time: BTreeSet<(i64, u32)>,
+}
+
+impl GapRule {
+    /// A report from `mmsi` at `time`; `zone` is an alerting zone it is in.
+    #[allow(clippy::too_many_arguments)]
+    pub fn heard(
+        &mut self,
+        book: &mut AlertBook,
+        p: &Picture,
+        mmsi: u32,
+        time: i64,
+        pos: Option<(f64, f64)>,
+        zone: Option<Arc<str>>,
+    ) {
+        book.clear(
+            &Situation::vessel(AlertKind::AisGap, mmsi),
+            time,
+            "the vessel transmits again",
+        );
+        if let Some(old) = self.seen.remove(&mmsi) {
+            self.by_time.remove(&(old.time, mmsi));
+        }
+        if let (Some((lat, lon)), Some(zone)) = (pos, zone) {
+            self.by_time.insert((time, mmsi));
+            self.seen.insert(
+                mmsi,
+                Seen {
+                    time,
+                    lat,
+                    lon,
+                    zone,
+                    name: label(p, mmsi),
+                },
+            );
+        }
+    }
+
+    /// Raise gaps longer than `gap_ms` at `now`.
+    pub fn tick(&mut self, book: &mut AlertBook, p: &Picture, now: i64, gap_ms: i64) {
+        while let Some(&(t, mmsi)) = self.by_time.first() {
+            if now - t <= gap_ms {
+                break;
+            }
+            self.by_time.pop_first();
+            let Some(s) = self.seen.remove(&mmsi) else {
+                continue;
+            };
+            let zone_name = p
+                .zones()
+                .index_of(&s.zone)
+                .map(|i| p.zones().zone(i).name.clone())
+                .unwrap_or_else(|| s.zone.to_string());
+            book.raise(
+                Situation::vessel(AlertKind::AisGap, mmsi),
+                Facts {
+                    time: t + gap_ms,
+                    lat: Some(s.lat),
+                    lon: Some(s.lon),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "{} silent for {} min; last seen in {} at {}.",
+                        s.name,
+                        gap_ms / 60_000,
+                        zone_name,
+                        format_position(s.lat, s.lon)
+                    ),
+                    zone: Some(s.zone.clone()),
+                },
+            );
+        }
+    }
+
+    /// Forget a vessel's pending gap (e.g. a beacon, not a ship).
+    pub fn forget(&mut self, mmsi: u32) {
+        if let Some(old) = self.seen.remove(&mmsi) {
+            self.by_time.remove(&(old.time, mmsi));
+        }
+    }
+}
