@@ -784,7 +784,7 @@ fn apply_dynamic(
                     flag: ev,
                 });
             }
-            if v.position.map_or(true, |f| t >= f.time_ms) {
+            if v.position.is_none_or(|f| t >= f.time_ms) {
                 set_kinematics(v);
             }
             return false;
@@ -835,7 +835,7 @@ fn apply_dynamic(
     }
     v.pending = None;
     v.flags.set(VesselFlags::IMPLAUSIBLE_JUMP, false);
-    let moved = v.position.map_or(true, |f| f.lat != lat || f.lon != lon);
+    let moved = v.position.is_none_or(|f| f.lat != lat || f.lon != lon);
     v.position = Some(Fix {
         lat,
         lon,
