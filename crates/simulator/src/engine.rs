@@ -188,7 +188,14 @@ impl Simulator {
         }
     }
 
-    fn add(&mut self, id: Identity, role: Role, kin: Kinematics, status: u8, first_ms: Option<i64>) -> usize {
+    fn add(
+        &mut self,
+        id: Identity,
+        role: Role,
+        kin: Kinematics,
+        status: u8,
+        first_ms: Option<i64>,
+    ) -> usize {
         let idx = self.vessels.len();
         let t0 = kin.t_ms;
         let first = first_ms.unwrap_or_else(|| t0 + self.rng.i64(0..10_000));
@@ -221,7 +228,9 @@ impl Simulator {
                 let i = self.add(id, Role::Fleet(FleetKind::Fishing), kin, 7, None);
                 self.vessels[i].silent_from = Some(t);
             }
-            Event::Loiter { lon, lat, duration, .. } => {
+            Event::Loiter {
+                lon, lat, duration, ..
+            } => {
                 let i = self.approach(t, lat, lon, 270.0, FleetKind::Fishing);
                 let leave = Motion::Wander {
                     bbox: [lon - 0.5, lat - 0.5, lon + 0.5, lat + 0.5],
@@ -229,7 +238,9 @@ impl Simulator {
                 };
                 self.vessels[i].then_at = Some((t + duration.as_millis() as i64, leave));
             }
-            Event::Encounter { lon, lat, duration, .. } => {
+            Event::Encounter {
+                lon, lat, duration, ..
+            } => {
                 // Two ships meet about 150 m apart.
                 let (lat2, lon2) = destination(lat, lon, 90.0, 150.0);
                 let a = self.approach(t, lat, lon, 0.0, FleetKind::Fishing);
@@ -291,7 +302,13 @@ impl Simulator {
                     motion: Motion::Hold { lat, lon },
                     t_ms: t,
                 };
-                let i = self.add(id, Role::Sart { test }, kin, if test { 15 } else { 14 }, Some(t));
+                let i = self.add(
+                    id,
+                    Role::Sart { test },
+                    kin,
+                    if test { 15 } else { 14 },
+                    Some(t),
+                );
                 self.vessels[i].next_static_ms = t;
                 if test {
                     self.vessels[i].silent_from = Some(t + 5 * MIN);
@@ -432,7 +449,11 @@ impl Simulator {
                 lon: Some(k.lon),
                 lat: Some(k.lat),
                 course: Some((k.cog * 10.0).round() / 10.0),
-                heading: if matches!(v.role, Role::Sart { .. }) { None } else { heading },
+                heading: if matches!(v.role, Role::Sart { .. }) {
+                    None
+                } else {
+                    heading
+                },
                 second,
                 maneuver: 0,
                 raim: false,
@@ -476,7 +497,12 @@ impl Simulator {
             )],
             Role::Fleet(FleetKind::SarAircraft) => vec![],
             Role::Fleet(_) if id.class_b => vec![
-                msg(24, Body::StaticData(StaticDataReport::PartA { shipname: id.name.clone() })),
+                msg(
+                    24,
+                    Body::StaticData(StaticDataReport::PartA {
+                        shipname: id.name.clone(),
+                    }),
+                ),
                 msg(
                     24,
                     Body::StaticData(StaticDataReport::PartB(StaticPartB {
@@ -492,8 +518,14 @@ impl Simulator {
             ],
             Role::Fleet(kind) => {
                 let destination = match kind {
-                    FleetKind::Merchant => ["VALLETTA", "AUGUSTA", "TRIPOLI", "PIRAEUS", "GIBRALTAR", "PORT SAID"]
-                        [(id.mmsi % 6) as usize],
+                    FleetKind::Merchant => [
+                        "VALLETTA",
+                        "AUGUSTA",
+                        "TRIPOLI",
+                        "PIRAEUS",
+                        "GIBRALTAR",
+                        "PORT SAID",
+                    ][(id.mmsi % 6) as usize],
                     FleetKind::Fishing => "FISHING GROUNDS",
                     _ => "PATROL",
                 };

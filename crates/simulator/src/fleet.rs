@@ -26,12 +26,40 @@ const MIDS: [u32; 16] = [
     215, 229, 248, 249, 256, 247, 672, 642, 237, 239, 241, 351, 353, 357, 636, 538,
 ];
 const ADJ: [&str; 16] = [
-    "AEGEAN", "IONIAN", "TYRRHENIAN", "LEVANT", "SIRIUS", "NORTHERN", "GOLDEN", "BLUE", "SILVER",
-    "OCEAN", "CAPE", "STELLA", "MARE", "LIBERTY", "GRAND", "PACIFIC",
+    "AEGEAN",
+    "IONIAN",
+    "TYRRHENIAN",
+    "LEVANT",
+    "SIRIUS",
+    "NORTHERN",
+    "GOLDEN",
+    "BLUE",
+    "SILVER",
+    "OCEAN",
+    "CAPE",
+    "STELLA",
+    "MARE",
+    "LIBERTY",
+    "GRAND",
+    "PACIFIC",
 ];
 const NOUN: [&str; 16] = [
-    "STAR", "SPIRIT", "TRADER", "PIONEER", "HORIZON", "VOYAGER", "EXPRESS", "WIND", "PRIDE",
-    "DAWN", "BRIDGE", "FORTUNE", "GLORY", "HARMONY", "NAVIGATOR", "CARRIER",
+    "STAR",
+    "SPIRIT",
+    "TRADER",
+    "PIONEER",
+    "HORIZON",
+    "VOYAGER",
+    "EXPRESS",
+    "WIND",
+    "PRIDE",
+    "DAWN",
+    "BRIDGE",
+    "FORTUNE",
+    "GLORY",
+    "HARMONY",
+    "NAVIGATOR",
+    "CARRIER",
 ];
 
 /// Draws identities; `serial` makes each MMSI unique.
@@ -83,16 +111,50 @@ impl Registry {
         let (name, shiptype, len, beam, class_b) = match kind {
             FleetKind::Merchant => {
                 let t = [70u8, 70, 71, 79, 80, 81, 84, 60][rng.usize(0..8)];
-                (format!("{adj} {noun}"), t, rng.u16(90..330), rng.u8(16..48), false)
+                (
+                    format!("{adj} {noun}"),
+                    t,
+                    rng.u16(90..330),
+                    rng.u8(16..48),
+                    false,
+                )
             }
-            FleetKind::Fishing => (format!("{noun} {}", n % 100), 30, rng.u16(12..40), rng.u8(4..10), false),
-            FleetKind::Pleasure => (format!("{adj} {}", n % 1000), [36u8, 37][rng.usize(0..2)], rng.u16(8..25), rng.u8(3..7), true),
-            FleetKind::Patrol => (format!("PATROL {n}"), 55, rng.u16(40..90), rng.u8(7..14), false),
-            FleetKind::Rescue => (format!("RESCUE {n}"), 51, rng.u16(30..70), rng.u8(8..14), false),
+            FleetKind::Fishing => (
+                format!("{noun} {}", n % 100),
+                30,
+                rng.u16(12..40),
+                rng.u8(4..10),
+                false,
+            ),
+            FleetKind::Pleasure => (
+                format!("{adj} {}", n % 1000),
+                [36u8, 37][rng.usize(0..2)],
+                rng.u16(8..25),
+                rng.u8(3..7),
+                true,
+            ),
+            FleetKind::Patrol => (
+                format!("PATROL {n}"),
+                55,
+                rng.u16(40..90),
+                rng.u8(7..14),
+                false,
+            ),
+            FleetKind::Rescue => (
+                format!("RESCUE {n}"),
+                51,
+                rng.u16(30..70),
+                rng.u8(8..14),
+                false,
+            ),
             FleetKind::SarAircraft => unreachable!("handled above"),
         };
         let to_bow = len * 3 / 4;
-        let callsign = format!("{}{:04}", ["9H", "IT", "3E", "TS", "5A", "SV", "V7", "D5"][rng.usize(0..8)], n % 10_000);
+        let callsign = format!(
+            "{}{:04}",
+            ["9H", "IT", "3E", "TS", "5A", "SV", "V7", "D5"][rng.usize(0..8)],
+            n % 10_000
+        );
         Identity {
             mmsi,
             name,

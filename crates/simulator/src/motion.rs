@@ -118,7 +118,8 @@ impl Kinematics {
                 if remaining <= step || t_ms >= *arrive_ms {
                     self.lat = *lat;
                     self.lon = *lon;
-                    self.motion = std::mem::replace(then.as_mut(), Motion::Hold { lat: 0.0, lon: 0.0 });
+                    self.motion =
+                        std::mem::replace(then.as_mut(), Motion::Hold { lat: 0.0, lon: 0.0 });
                 } else {
                     self.cog = bearing_deg(self.lat, self.lon, *lat, *lon);
                     (self.lat, self.lon) = destination(self.lat, self.lon, self.cog, step);

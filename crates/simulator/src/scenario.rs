@@ -266,7 +266,9 @@ impl Scenario {
                 | Event::Encounter { lon, lat, .. } => (lon, lat),
             };
             if !valid_point(lon, lat) {
-                return Err(ScenarioError(format!("event {e:?} has an invalid position")));
+                return Err(ScenarioError(format!(
+                    "event {e:?} has an invalid position"
+                )));
             }
         }
         Ok(())
@@ -281,7 +283,10 @@ mod tests {
     fn demo_scenario_parses() {
         let s = Scenario::demo();
         assert!(!s.fleets.is_empty());
-        assert!(s.events.iter().any(|e| matches!(e, Event::SartActivation { .. })));
+        assert!(s
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::SartActivation { .. })));
     }
 
     #[test]

@@ -94,7 +94,10 @@ fn reporting_intervals_follow_itu() {
             match w[0].msg_type {
                 1 if w[0].status == Some(0) && (3.0..=13.8).contains(&sog) => {
                     // Moving class A, 0-14 kn: 10 s (TAG time has 1 s resolution).
-                    assert!((9_000..=11_000).contains(&gap), "class A {sog} kn gap {gap}");
+                    assert!(
+                        (9_000..=11_000).contains(&gap),
+                        "class A {sog} kn gap {gap}"
+                    );
                     checked_a += 1;
                 }
                 1 if w[0].status == Some(0) && sog > 14.5 && sog < 22.5 => {
@@ -108,7 +111,10 @@ fn reporting_intervals_follow_itu() {
             }
         }
     }
-    assert!(checked_a > 1000 && checked_b > 100, "{checked_a} {checked_b}");
+    assert!(
+        checked_a > 1000 && checked_b > 100,
+        "{checked_a} {checked_b}"
+    );
     // Static data every 6 minutes: type 5 for class A, 24 A+B for class B.
     let t5 = reports.iter().filter(|r| r.msg_type == 5).count();
     let t24 = reports.iter().filter(|r| r.msg_type == 24).count();
@@ -127,11 +133,20 @@ fn scripted_situations_happen() {
         .iter()
         .filter(|r| station_kind(r.mmsi, r.msg_type) == StationKind::AisSart)
         .collect();
-    assert!(sart.iter().any(|r| r.status == Some(14) && r.t >= start + 20 * 60_000));
-    assert!(sart.iter().any(|r| r.text.as_deref() == Some("SART ACTIVE")));
+    assert!(sart
+        .iter()
+        .any(|r| r.status == Some(14) && r.t >= start + 20 * 60_000));
+    assert!(sart
+        .iter()
+        .any(|r| r.text.as_deref() == Some("SART ACTIVE")));
     assert!(sart.iter().any(|r| r.status == Some(15)));
     assert!(sart.iter().any(|r| r.text.as_deref() == Some("SART TEST")));
-    let last_test = sart.iter().filter(|r| r.status == Some(15)).map(|r| r.t).max().unwrap();
+    let last_test = sart
+        .iter()
+        .filter(|r| r.status == Some(15))
+        .map(|r| r.t)
+        .max()
+        .unwrap();
     assert!(last_test < start + 11 * 60_000);
 
     // Going dark: some vessel near (12.75E, 35.35N) reports before 40 min
@@ -143,27 +158,42 @@ fn scripted_situations_happen() {
         }
     }
     let dark = last_seen.values().filter(|(t, p)| {
-        *t < start + 40 * 60_000 && *t > start + 35 * 60_000 && separation_m(*p, (35.35, 12.75)) < 10_000.0
+        *t < start + 40 * 60_000
+            && *t > start + 35 * 60_000
+            && separation_m(*p, (35.35, 12.75)) < 10_000.0
     });
     assert!(dark.count() >= 1, "a vessel went dark near the point");
 
     // Loitering: a vessel under 2 kn within 1 km of (12.2E, 34.8N) for 60+ min.
     let loiterers = slow_near(&reports, (34.8, 12.2), 2.0, 1_000.0);
-    assert!(loiterers.values().any(|(a, b)| b - a >= 60 * 60_000), "{loiterers:?}");
+    assert!(
+        loiterers.values().any(|(a, b)| b - a >= 60 * 60_000),
+        "{loiterers:?}"
+    );
 
     // Encounter: two vessels within 500 m, both under 3 kn, for 30+ min.
     let pair = slow_near(&reports, (34.9, 15.2), 3.0, 600.0);
-    let long: Vec<_> = pair.iter().filter(|(_, (a, b))| b - a >= 30 * 60_000).collect();
+    let long: Vec<_> = pair
+        .iter()
+        .filter(|(_, (a, b))| b - a >= 30 * 60_000)
+        .collect();
     assert!(long.len() >= 2, "{pair:?}");
 }
 
 /// For each MMSI: first and last time it was under `kn` within `radius_m`
 /// of `point` (lat, lon), counting only unbroken runs.
-fn slow_near(reports: &[Report], point: (f64, f64), kn: f64, radius_m: f64) -> HashMap<u32, (i64, i64)> {
+fn slow_near(
+    reports: &[Report],
+    point: (f64, f64),
+    kn: f64,
+    radius_m: f64,
+) -> HashMap<u32, (i64, i64)> {
     let mut runs: HashMap<u32, (i64, i64)> = HashMap::new();
     let mut best: HashMap<u32, (i64, i64)> = HashMap::new();
     for r in reports.iter().filter(|r| r.msg_type == 1) {
-        let (Some(p), Some(sog)) = (r.pos, r.sog) else { continue };
+        let (Some(p), Some(sog)) = (r.pos, r.sog) else {
+            continue;
+        };
         if sog < kn && separation_m(p, point) < radius_m {
             let e = runs.entry(r.mmsi).or_insert((r.t, r.t));
             e.1 = r.t;
