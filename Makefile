@@ -4,9 +4,11 @@ LOOKOUT := target/release/lookout
 
 .PHONY: run build test test-deps lint fuzz bench bench-decode clean
 
-## Build and run the main job on the embedded default (no external services).
+## Build and run the main job on the embedded default (no external services):
+## the live picture of the bundled central-Mediterranean demo scenario at
+## http://127.0.0.1:8080 (WebSocket at /ws, API at /api/...). Ctrl-C stops it.
 run: build
-	$(LOOKOUT) decode --stats fixtures/ais/gpsd_sample.aivdm
+	$(LOOKOUT) serve --config config/lookout.toml
 
 build:
 	$(CARGO) build --release --bin lookout

@@ -7,10 +7,21 @@
 //!   ([`decode`]).
 //! - `lookout simulate` — a realistic AIS recording from a scenario
 //!   ([`simulate`]).
+//! - `lookout replay FILE|DIR ...` — the pipeline over recordings
+//!   ([`replay`]).
+//! - `lookout serve` — the live picture over WebSocket and HTTP ([`serve`],
+//!   wired from [`config`], [`pipeline`], [`state`] and [`views`]).
+//! - `lookout token hash` — the SHA-256 to put in the config for a token.
 
+mod config;
 mod decode;
 mod input;
+mod pipeline;
+mod replay;
+mod serve;
 mod simulate;
+mod state;
+mod views;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,12 +44,44 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Write a realistic AIS recording (NMEA with TAG blocks) from a scenario.
     Simulate(simulate::SimulateArgs),
+    /// Run the decoder and picture over recordings (files or folders).
+    Replay(replay::ReplayArgs),
+    /// Serve the live picture (WebSocket and HTTP API on one port).
+    Serve(serve::ServeArgs),
+    /// Access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print the SHA-256 of a token read from stdin, for `[[auth.tokens]]`.
+    Hash,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; RUST_LOG sets the level (default: info).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     match cli.command {
         Command::Decode(args) => decode::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Token(TokenCommand::Hash) => {
+            let mut token = String::new();
+            if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
+                eprintln!("lookout token hash: give the token on stdin");
+                return ExitCode::from(2);
+            }
+            println!("{}", broadcast::auth::hash_token(token.trim()));
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -1,0 +1,312 @@
+//! `lookout serve`: feeds in, the live picture out — WebSocket and HTTP on
+//! one port.
+//!
+//! ```text
+//! lookout serve [--config FILE] [--listen ADDR] [--zones PATH] [--replay FILE --speed N]
+//! ```
+//! Wiring (one direction): sources → bounded queue → [`Pipeline`]
+//! (archive tap, decoder, picture) → hub → WebSocket sessions; HTTP queries
+//! read the picture through [`LiveState`]. With no source configured and no
+//! `--replay`, the bundled demonstration scenario is simulated and played.
+//! SIGINT/SIGTERM: clients are told, sources stop, the recorder is flushed.
+
+use crate::config::LookoutConfig;
+use crate::pipeline::Pipeline;
+use crate::replay::{parse_speed, zone_paths};
+use crate::state::{LiveState, Mode};
+use alerts::AlertEngine;
+use broadcast::{AppState, Auth, Hub, Limits};
+use clap::Args;
+use ingest::clock::{Clock, SystemClock};
+use ingest::config::{ReplayConfig, SourceConfig};
+use ingest::recorder::Recorder;
+use ingest::router::Router;
+use ingest::status::SourceRegistry;
+use ingest::{queue, source};
+use lookout_ais::DecoderOptions;
+use simulator::{Scenario, Simulator};
+use spatial_index::{Picture, PictureConfig, ZoneIndex};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Configuration file.
+    #[arg(long, default_value = "config/lookout.toml")]
+    config: PathBuf,
+    /// Listen address (overrides the config), e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Zone files or folders (override the config).
+    #[arg(long)]
+    zones: Vec<PathBuf>,
+    /// Serve a live picture from recordings instead of the configured feeds.
+    #[arg(long)]
+    replay: Vec<PathBuf>,
+    /// Replay speed: a multiple of real time, or `max`.
+    #[arg(long, default_value = "1")]
+    speed: String,
+    /// Where server state (zones created over the API) is kept.
+    #[arg(long, default_value = "data")]
+    state_dir: PathBuf,
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lookout serve: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lookout serve: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(args: &ServeArgs) -> Result<LookoutConfig, String> {
+    let mut cfg = if args.config.exists() {
+        LookoutConfig::load(&args.config)?
+    } else if args.config.as_os_str() == "config/lookout.toml" {
+        LookoutConfig::default()
+    } else {
+        return Err(format!("{}: no such file", args.config.display()));
+    };
+    if let Some(l) = args.listen {
+        cfg.listen = l;
+    }
+    if !args.zones.is_empty() {
+        cfg.zones = args.zones.clone();
+    }
+    Ok(cfg)
+}
+
+/// Simulate the demo scenario into a temporary recording.
+fn demo_recording(cfg: &LookoutConfig) -> Result<(PathBuf, String), String> {
+    let scenario = match &cfg.demo.scenario {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Scenario::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => Scenario::demo(),
+    };
+    let path = std::env::temp_dir().join(format!("lookout-demo-{}.nmea", std::process::id()));
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    );
+    let mut sim = Simulator::new(&scenario).map_err(|e| e.to_string())?;
+    let mut err = None;
+    sim.run_for((cfg.demo.hours * 3_600_000.0) as i64, |_, line| {
+        if err.is_none() {
+            err = out
+                .write_all(line.as_bytes())
+                .and_then(|_| out.write_all(b"\n"))
+                .err();
+        }
+    });
+    if let Some(e) = err.or_else(|| out.flush().err()) {
+        return Err(format!("{}: {e}", path.display()));
+    }
+    Ok((path, format!("demo: {}", scenario.name)))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let cfg = load_config(&args)?;
+    let auth = Auth::new(&cfg.auth)?;
+    auth.check_listen(&cfg.listen)?;
+
+    // Zones: files, then those created over the API (kept in state_dir).
+    let file_zones = ZoneIndex::load(&zone_paths(&cfg.zones)).map_err(|e| e.to_string())?;
+    let file_zone_list = file_zones.zones().to_vec();
+    let api_zones_file = args.state_dir.join("zones-api.geojson");
+    let api_zones: Vec<serde_json::Value> = match std::fs::read_to_string(&api_zones_file) {
+        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("features").and_then(|f| f.as_array()).cloned())
+            .ok_or_else(|| format!("{}: not a FeatureCollection", api_zones_file.display()))?,
+        Err(_) => Vec::new(),
+    };
+
+    // Sources: --replay, configured feeds, or the demo.
+    let mut demo_file = None;
+    let speed = parse_speed(&args.speed)?;
+    let (sources, mode) = if !args.replay.is_empty() {
+        let label = args
+            .replay
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        (
+            vec![replay_source(args.replay.clone(), speed.unwrap_or(0.0))],
+            Mode::Replay {
+                speed: speed.unwrap_or(0.0),
+                label,
+            },
+        )
+    } else if cfg.ingest.sources.is_empty() {
+        let (path, label) = demo_recording(&cfg)?;
+        demo_file = Some(path.clone());
+        tracing::info!(%label, speed = cfg.demo.speed, "no feed configured: playing the demonstration scenario");
+        (
+            vec![replay_source(vec![path], cfg.demo.speed)],
+            Mode::Replay {
+                speed: cfg.demo.speed,
+                label,
+            },
+        )
+    } else {
+        (cfg.ingest.sources.clone(), Mode::Live)
+    };
+
+    let registry = Arc::new(SourceRegistry::default());
+    let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
+    let (trigger, shutdown) = source::shutdown_pair();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let running = source::start_sources(&sources, &registry, &line_queue, clock.clone(), shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
+    let monitor = line_queue.monitor();
+    drop(line_queue);
+    let live = mode == Mode::Live;
+    let recorder = match (&cfg.ingest.recorder, live) {
+        (Some(r), true) => Some(
+            Recorder::start(r.clone(), registry.clone(), clock.clone())
+                .map_err(|e| e.to_string())?,
+        ),
+        _ => None,
+    };
+
+    let mut picture = Picture::new(PictureConfig::default(), file_zones);
+    let state = Arc::new(LiveState {
+        picture: Arc::new(RwLock::new(Picture::new(
+            PictureConfig::default(),
+            ZoneIndex::empty(),
+        ))),
+        alerts: Mutex::new(AlertEngine::new(cfg.alerts.clone())),
+        registry: registry.clone(),
+        queue: monitor,
+        mode,
+        decode_stats: Mutex::new(Default::default()),
+        rate_milli: Default::default(),
+        api_zones_file: Some(api_zones_file),
+        api_zones: Mutex::new(Vec::new()),
+        file_zones: file_zone_list,
+    });
+    std::mem::swap(
+        &mut *state.picture.write().unwrap_or_else(|e| e.into_inner()),
+        &mut picture,
+    );
+    if !api_zones.is_empty() {
+        for f in api_zones {
+            let id = f["properties"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            broadcast::PictureApi::put_zone(&*state, &id, f)
+                .map_err(|e| format!("zones created over the API: {e}"))?;
+        }
+    }
+
+    let hub = Arc::new(Hub::new(Limits::default()));
+    let router = Router::new(registry.clone(), DecoderOptions::default());
+    let pipeline = Pipeline::new(
+        state.clone(),
+        hub.clone(),
+        router,
+        recorder,
+        live.then(|| clock.clone()),
+    );
+    let pipeline_task = tokio::spawn(pipeline.run(rx));
+
+    // Feed status to clients with a `sources` channel.
+    let status_task = {
+        let (hub, state) = (hub.clone(), state.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                every.tick().await;
+                let json = serde_json::json!({
+                    "status": broadcast::PictureApi::status(&*state),
+                    "sources": broadcast::PictureApi::sources(&*state),
+                });
+                hub.publish_sources(json.to_string().into());
+            }
+        })
+    };
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let app = AppState {
+        hub: hub.clone(),
+        api: state.clone(),
+        auth: Arc::new(auth),
+        shutdown: shutdown_rx,
+    };
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!(
+        "lookout serve: listening on http://{bound} ({}){}",
+        match &state.mode {
+            Mode::Live => format!("{} live source(s)", sources.len()),
+            Mode::Replay { speed, label } => format!(
+                "replaying {label} at {}",
+                if *speed > 0.0 {
+                    format!("{speed}x")
+                } else {
+                    "max speed".into()
+                }
+            ),
+        },
+        if app.auth.enabled() {
+            ""
+        } else {
+            "; authentication OFF (loopback only)"
+        }
+    );
+    let served =
+        broadcast::server::serve_on(listener, app, shutdown_tx, broadcast::server::signal()).await;
+
+    // WebSocket sessions are sending their close frames: give them a moment.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while hub.client_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Stop sources, let the pipeline drain and the recorder flush.
+    trigger.trigger();
+    status_task.abort();
+    for r in running {
+        let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), pipeline_task).await;
+    if let Some(p) = demo_file {
+        let _ = std::fs::remove_file(p);
+    }
+    served.map_err(|e| e.to_string())
+}
+
+fn replay_source(paths: Vec<PathBuf>, speed: f64) -> SourceConfig {
+    SourceConfig::Replay(ReplayConfig {
+        name: "replay".into(),
+        paths,
+        from: None,
+        to: None,
+        speed,
+        keep_sources: true,
+        own_assets: Default::default(),
+        own_asset: None,
+        overload: None,
+    })
+}

@@ -1,0 +1,364 @@
+//! The server's shared state, and its answers to the HTTP and WebSocket
+//! layers ([`broadcast::PictureApi`]).
+//!
+//! The picture is an `Arc<RwLock<Picture>>` (see `spatial_index::picture`):
+//! the pipeline writes it in short batches, every query here takes the
+//! read lock, copies out what it needs and serialises after releasing it.
+
+use crate::views;
+use alerts::{AlertEngine, AlertState};
+use broadcast::{BBox, Filter, PictureApi, VesselWire};
+use ingest::queue::QueueMonitor;
+use ingest::status::SourceRegistry;
+use lookout_ais::DecodeStats;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::registry::Registry;
+use serde_json::{json, Value};
+use spatial_index::zones::geojson::parse_str;
+use spatial_index::{GeoBox, SharedPicture, Zone, ZoneIndex};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How the server gets its lines.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Live feeds.
+    Live,
+    /// Replaying recordings (or the demo) at `speed` × real time.
+    Replay { speed: f64, label: String },
+}
+
+/// Shared state of a running server.
+pub struct LiveState {
+    pub picture: SharedPicture,
+    /// The alert rules and book (written by the pipeline, read and
+    /// acknowledged through the API).
+    pub alerts: Mutex<AlertEngine>,
+    pub registry: Arc<SourceRegistry>,
+    pub queue: QueueMonitor,
+    pub mode: Mode,
+    /// Decoder counters, refreshed by the pipeline after each batch.
+    pub decode_stats: Mutex<DecodeStats>,
+    /// Messages decoded per second of wall time (pipeline's estimate, ×1000).
+    pub rate_milli: AtomicU64,
+    /// Where zones created over the API are kept across restarts.
+    pub api_zones_file: Option<PathBuf>,
+    /// Zones created over the API (GeoJSON Features by id).
+    pub api_zones: Mutex<Vec<Value>>,
+    /// Zones loaded from files at start.
+    pub file_zones: Vec<Zone>,
+}
+
+/// Convert a protocol box to the picture's.
+pub fn geobox(b: &BBox) -> Option<GeoBox> {
+    GeoBox::new(b.min_lon, b.min_lat, b.max_lon, b.max_lat)
+}
+
+/// A zone as a GeoJSON Feature.
+pub fn zone_feature(z: &Zone) -> Value {
+    let polys: Vec<Value> = z
+        .geometry
+        .0
+        .iter()
+        .map(|p| {
+            let ring =
+                |r: &geo::LineString<f64>| r.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>();
+            let mut rings = vec![ring(p.exterior())];
+            rings.extend(p.interiors().iter().map(ring));
+            json!(rings)
+        })
+        .collect();
+    let mut props = z.properties.clone();
+    props.insert("id".into(), json!(&*z.id));
+    props.insert("name".into(), json!(z.name));
+    props.insert("kind".into(), json!(z.kind.as_str()));
+    props.insert("alerts".into(), json!(z.alerts));
+    json!({
+        "type": "Feature",
+        "id": &*z.id,
+        "geometry": {"type": "MultiPolygon", "coordinates": polys},
+        "properties": props,
+    })
+}
+
+impl LiveState {
+    /// Rebuild the zone index from file zones plus API zones and swap it in.
+    fn rebuild_zones(&self, api: &[Value]) -> Result<(), String> {
+        let mut zones = self.file_zones.clone();
+        if !api.is_empty() {
+            let fc = json!({"type": "FeatureCollection", "features": api}).to_string();
+            zones.extend(parse_str("api", &fc).map_err(|e| e.to_string())?);
+        }
+        let index = ZoneIndex::new(zones).map_err(|e| e.to_string())?;
+        self.picture
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_zones(index);
+        Ok(())
+    }
+
+    fn persist_api_zones(&self, api: &[Value]) -> Result<(), String> {
+        if let Some(path) = &self.api_zones_file {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            let text = serde_json::to_string_pretty(
+                &json!({"type": "FeatureCollection", "features": api}),
+            )
+            .map_err(|e| e.to_string())?;
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl PictureApi for LiveState {
+    fn vessels_in(&self, bboxes: &[BBox], filter: &Filter) -> Vec<Arc<VesselWire>> {
+        let boxes: Vec<GeoBox> = bboxes.iter().filter_map(geobox).collect();
+        let views: Vec<_> = {
+            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            p.in_boxes(&boxes)
+                .into_iter()
+                .filter_map(|v| views::vessel_view(&p, v))
+                .filter(|v| filter.matches(v))
+                .collect()
+        };
+        views.into_iter().map(VesselWire::new).collect()
+    }
+
+    fn vessel(&self, mmsi: u32) -> Option<Value> {
+        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        p.vessel(mmsi).map(|v| views::vessel_detail(&p, v))
+    }
+
+    fn track(&self, mmsi: u32, from_ms: Option<i64>, to_ms: Option<i64>) -> Option<Value> {
+        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        p.vessel(mmsi)
+            .map(|v| views::track_feature(v, from_ms, to_ms))
+    }
+
+    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
+        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        views::nearest(&p, lat, lon, k)
+    }
+
+    fn zones(&self) -> Value {
+        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        json!({"type": "FeatureCollection", "features": p.zones().zones().iter().map(zone_feature).collect::<Vec<_>>()})
+    }
+
+    fn put_zone(&self, id: &str, mut feature: Value) -> Result<(), String> {
+        if self.file_zones.iter().any(|z| &*z.id == id) {
+            return Err(format!(
+                "zone {id:?} comes from a zone file; edit the file instead"
+            ));
+        }
+        let props = feature
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+            .ok_or("a zone Feature needs properties (name, kind)")?;
+        props.insert("id".into(), json!(id));
+        let mut api = self.api_zones.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next: Vec<Value> = api
+            .iter()
+            .filter(|f| f["properties"]["id"] != json!(id))
+            .cloned()
+            .collect();
+        next.push(feature);
+        self.rebuild_zones(&next)?;
+        self.persist_api_zones(&next)?;
+        *api = next;
+        Ok(())
+    }
+
+    fn delete_zone(&self, id: &str) -> Result<bool, String> {
+        let mut api = self.api_zones.lock().unwrap_or_else(|e| e.into_inner());
+        let next: Vec<Value> = api
+            .iter()
+            .filter(|f| f["properties"]["id"] != json!(id))
+            .cloned()
+            .collect();
+        if next.len() == api.len() {
+            return Ok(false);
+        }
+        self.rebuild_zones(&next)?;
+        self.persist_api_zones(&next)?;
+        *api = next;
+        Ok(true)
+    }
+
+    fn sources(&self) -> Value {
+        serde_json::to_value(self.registry.snapshot()).unwrap_or(Value::Null)
+    }
+
+    fn alerts(&self, state: Option<&str>, since_ms: Option<i64>) -> Value {
+        let state = state.and_then(AlertState::parse);
+        let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<_> = engine.list(state, since_ms);
+        // Newest first, as an operator reads them.
+        list.sort_by(|a, b| b.time.cmp(&a.time).then(b.id.cmp(&a.id)));
+        serde_json::to_value(list).unwrap_or(Value::Null)
+    }
+
+    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+        let now = self
+            .picture
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .now_ms()
+            .unwrap_or_default();
+        let mut engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let alert = engine.acknowledge(alert_id, who, note, now)?;
+        // The change also went to the engine's queue; the pipeline would
+        // publish it with the next batch, the HTTP/WS layer publishes it
+        // now. Drop the queued copy so clients do not see it twice.
+        let _ = engine.take_changes();
+        tracing::info!(alert = %alert.id, by = %who, "alert acknowledged");
+        serde_json::to_value(alert).map_err(|e| e.to_string())
+    }
+
+    fn status(&self) -> Value {
+        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let (mode, speed, label) = match &self.mode {
+            Mode::Live => ("live", None, None),
+            Mode::Replay { speed, label } => ("replay", Some(*speed), Some(label.clone())),
+        };
+        json!({
+            "mode": mode,
+            "replay_speed": speed,
+            "replay": label,
+            "time": p.now_ms().map(broadcast::view::format_time),
+            "time_ms": p.now_ms(),
+            "vessels": p.len(),
+            "zones": p.zones().len(),
+            "messages_per_s": self.rate_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            "sources": self.registry.len(),
+        })
+    }
+
+    fn metrics(&self, reg: &mut Registry) {
+        let (len, stats, events_dropped) = {
+            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            (p.len(), p.stats().clone(), p.events().dropped())
+        };
+        reg.register(
+            "vessels",
+            "Vessels in the picture",
+            ConstGauge::new(len as i64),
+        );
+        reg.register(
+            "picture_applied",
+            "Reports applied to the picture",
+            ConstCounter::new(stats.applied),
+        );
+        reg.register(
+            "picture_duplicates",
+            "Reports heard twice (counted once)",
+            ConstCounter::new(stats.duplicates),
+        );
+        reg.register(
+            "picture_implausible_jumps",
+            "Position reports held back as >60 kn jumps",
+            ConstCounter::new(stats.implausible_jumps),
+        );
+        reg.register(
+            "picture_refused",
+            "Reports refused because the table was full",
+            ConstCounter::new(stats.refused),
+        );
+        reg.register(
+            "picture_events_dropped",
+            "Picture events dropped from the full event sink",
+            ConstCounter::new(events_dropped),
+        );
+        let d = self
+            .decode_stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        reg.register(
+            "decoder_lines",
+            "Lines given to the decoder",
+            ConstCounter::new(d.lines),
+        );
+        reg.register(
+            "decoder_messages",
+            "AIS messages decoded",
+            ConstCounter::new(d.messages),
+        );
+        reg.register(
+            "decoder_errors",
+            "Lines rejected by the decoder",
+            ConstCounter::new(d.total_errors()),
+        );
+        reg.register(
+            "decoder_orphaned_groups",
+            "Multi-sentence messages dropped incomplete",
+            ConstCounter::new(d.orphaned_groups),
+        );
+        let q = self.queue.stats();
+        reg.register(
+            "queue_depth",
+            "Lines waiting in the ingest queue",
+            ConstGauge::new(q.depth as i64),
+        );
+        reg.register(
+            "queue_capacity",
+            "Ingest queue capacity",
+            ConstGauge::new(q.capacity as i64),
+        );
+        reg.register(
+            "queue_dropped",
+            "Lines dropped by the ingest queue's overload policy",
+            ConstCounter::new(q.dropped),
+        );
+        let lines = Family::<Vec<(String, String)>, Counter>::default();
+        let errors = Family::<Vec<(String, String)>, Counter>::default();
+        let dropped = Family::<Vec<(String, String)>, Counter>::default();
+        let connected = Family::<Vec<(String, String)>, Gauge>::default();
+        for s in self.registry.all() {
+            let label = vec![("source".to_string(), s.name().to_string())];
+            lines.get_or_create(&label).inc_by(s.lines());
+            errors.get_or_create(&label).inc_by(s.total_errors());
+            dropped.get_or_create(&label).inc_by(s.dropped());
+            connected.get_or_create(&label).set(s.connected() as i64);
+        }
+        reg.register("source_lines", "Lines received, by source", lines);
+        reg.register("source_errors", "Errors, by source", errors);
+        reg.register(
+            "source_dropped",
+            "Lines dropped under overload, by source",
+            dropped,
+        );
+        reg.register(
+            "source_connected",
+            "1 when the source is connected",
+            connected,
+        );
+        let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let st = engine.stats();
+        let raised = Family::<Vec<(String, String)>, Counter>::default();
+        let cleared = Family::<Vec<(String, String)>, Counter>::default();
+        for k in alerts::AlertKind::ALL {
+            let label = vec![("kind".to_string(), k.as_str().to_string())];
+            raised
+                .get_or_create(&label)
+                .inc_by(st.raised.get(&k).copied().unwrap_or(0));
+            cleared
+                .get_or_create(&label)
+                .inc_by(st.cleared.get(&k).copied().unwrap_or(0));
+        }
+        reg.register("alerts_raised", "Alerts raised, by kind", raised);
+        reg.register("alerts_cleared", "Alerts cleared, by kind", cleared);
+        reg.register(
+            "alerts_open",
+            "Alerts open now",
+            ConstGauge::new(engine.open_count() as i64),
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! How the picture's records look to clients: the WebSocket vessel object,
+//! the vessel detail, tracks and "who can reach this point first".
+//!
+//! Everything here reads a `&Picture` (under the caller's read lock) and
+//! copies out plain data, so the lock is released before serialising.
+
+use broadcast::VesselView;
+use serde_json::{json, Value};
+use spatial_index::geodesy::haversine_nm;
+use spatial_index::{Picture, Vessel, VesselState};
+
+/// `live`, `stale` or `lost`, as the protocol names them.
+pub fn state_name(s: VesselState) -> &'static str {
+    match s {
+        VesselState::Active => "live",
+        VesselState::Stale => "stale",
+        VesselState::Lost => "lost",
+    }
+}
+
+/// The protocol's vessel object; `None` for a record without a position.
+pub fn vessel_view(p: &Picture, v: &Vessel) -> Option<VesselView> {
+    let fix = v.position.as_ref()?;
+    let info = v.info.as_deref();
+    Some(VesselView {
+        mmsi: v.mmsi,
+        lat: fix.lat,
+        lon: fix.lon,
+        sog: v.sog_kn.map(|s| round(s as f64, 1)),
+        cog: v.cog_deg.map(|c| round(c as f64, 1)),
+        heading: v.heading_deg,
+        name: info.and_then(|i| i.name.clone()),
+        callsign: info.and_then(|i| i.callsign.clone()),
+        ship_type: info.and_then(|i| i.ship_type),
+        class: v.class.as_str().to_string(),
+        nav_status: v.nav_status,
+        last_seen: v.last_seen_ms,
+        state: state_name(v.state).to_string(),
+        zones: p.zones_of(v).map(|z| z.id.to_string()).collect(),
+    })
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+/// Everything known about a vessel.
+pub fn vessel_detail(p: &Picture, v: &Vessel) -> Value {
+    let mut out = serde_json::to_value(v).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut out {
+        m.insert("state_name".into(), json!(state_name(v.state)));
+        m.insert(
+            "zones".into(),
+            json!(p
+                .zones_of(v)
+                .map(|z| json!({"id": &*z.id, "name": z.name, "kind": z.kind.as_str()}))
+                .collect::<Vec<_>>()),
+        );
+        m.insert(
+            "last_seen".into(),
+            json!(broadcast::view::format_time(v.last_seen_ms)),
+        );
+        m.insert(
+            "first_seen".into(),
+            json!(broadcast::view::format_time(v.first_seen_ms)),
+        );
+        if let Some(now) = p.now_ms() {
+            m.insert(
+                "last_report_age_s".into(),
+                json!(((now - v.last_seen_ms) as f64 / 1000.0).max(0.0)),
+            );
+        }
+        m.insert("track_points".into(), json!(v.track.len()));
+    }
+    out
+}
+
+/// The in-memory track as a GeoJSON Feature (LineString, per-point times).
+pub fn track_feature(v: &Vessel, from_ms: Option<i64>, to_ms: Option<i64>) -> Value {
+    let pts: Vec<_> = v
+        .track
+        .points()
+        .filter(|p| from_ms.is_none_or(|f| p.time_ms >= f) && to_ms.is_none_or(|t| p.time_ms < t))
+        .collect();
+    json!({
+        "type": "Feature",
+        "id": v.mmsi,
+        "geometry": {"type": "LineString", "coordinates": pts.iter().map(|p| [p.lon, p.lat]).collect::<Vec<_>>()},
+        "properties": {
+            "mmsi": v.mmsi,
+            "times": pts.iter().map(|p| broadcast::view::format_time(p.time_ms)).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// Initial great-circle bearing from point 1 to point 2, degrees.
+pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dl = (lon2 - lon1).to_radians();
+    let y = dl.sin() * p2.cos();
+    let x = p1.cos() * p2.sin() - p1.sin() * p2.cos() * dl.cos();
+    (y.atan2(x).to_degrees() + 360.0) % 360.0
+}
+
+/// The `k` vessels nearest to a point, with distance, bearing (from the
+/// point), the course each would steer, and the time to reach the point at
+/// its current speed (`null` when not under way).
+pub fn nearest(p: &Picture, lat: f64, lon: f64, k: usize) -> Vec<Value> {
+    p.nearest(lat, lon, k)
+        .into_iter()
+        .filter_map(|(v, nm)| {
+            let view = vessel_view(p, v)?;
+            let sog = view.sog.unwrap_or(0.0);
+            let minutes = (sog >= 0.5).then(|| round(nm / sog * 60.0, 1));
+            Some(json!({
+                "vessel": view,
+                "distance_nm": round(nm, 2),
+                "bearing_deg": round(bearing_deg(lat, lon, view.lat, view.lon), 1),
+                "course_to_point_deg": round(bearing_deg(view.lat, view.lon, lat, lon), 1),
+                "time_to_reach_min": minutes,
+                "check_nm": round(haversine_nm(lat, lon, view.lat, view.lon), 2),
+            }))
+        })
+        .map(|mut v| {
+            if let Value::Object(m) = &mut v {
+                m.remove("check_nm");
+            }
+            v
+        })
+        .collect()
+}

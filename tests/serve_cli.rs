@@ -1,0 +1,253 @@
+//! `lookout serve` and `lookout replay` as a user runs them: a simulated
+//! recording served over a real WebSocket and HTTP, then SIGTERM; replays
+//! that give byte-identical events twice.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+fn lookout() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lookout"));
+    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lookout-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn simulated(minutes: u32) -> PathBuf {
+    let out = tmp(&format!("sim-{minutes}m.nmea"));
+    if !out.exists() {
+        let st = lookout()
+            .args(["simulate", "--duration", &format!("{minutes}m"), "-o"])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    out
+}
+
+/// Start `lookout serve` with `args`; returns the child and its address.
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = lookout()
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(tmp("state"))
+        .args(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+async fn get(addr: &str, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp}");
+    let body = resp.split("\r\n\r\n").nth(1).unwrap();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+async fn wait_for_vessels(addr: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let st = get(addr, "/api/status").await;
+        if st["vessels"].as_u64().unwrap_or(0) >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "picture never filled: {st}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_a_replay_over_websocket_and_http_and_shuts_down_cleanly() {
+    let rec = simulated(15);
+    let (mut child, addr) = serve(&["--replay", rec.to_str().unwrap(), "--speed", "max"]);
+    wait_for_vessels(&addr, 200).await;
+
+    // WebSocket: a viewport around Lampedusa gets only vessels inside it.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    let bbox = [11.5, 34.5, 13.5, 36.0];
+    ws.send(Message::Text(
+        json!({"type":"subscribe","id":"map","bbox":bbox})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let snap = loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = m {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "snapshot" {
+                break v;
+            }
+        }
+    };
+    let vessels = snap["vessels"].as_array().unwrap();
+    assert!(vessels.len() > 10, "{} vessels", vessels.len());
+    for v in vessels {
+        let (lon, lat) = (v["lon"].as_f64().unwrap(), v["lat"].as_f64().unwrap());
+        assert!(lon >= bbox[0] && lon <= bbox[2] && lat >= bbox[1] && lat <= bbox[3]);
+        assert!(v["last_seen"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-28T06:"));
+    }
+
+    // HTTP agrees with the WebSocket.
+    let fc = get(&addr, "/api/vessels?bbox=11.5,34.5,13.5,36").await;
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(fc["features"].as_array().unwrap().len(), vessels.len());
+    let mmsi = vessels[0]["mmsi"].as_u64().unwrap();
+    let detail = get(&addr, &format!("/api/vessels/{mmsi}")).await;
+    assert_eq!(detail["mmsi"].as_u64(), Some(mmsi));
+    let track = get(&addr, &format!("/api/vessels/{mmsi}/track")).await;
+    assert_eq!(track["geometry"]["type"], "LineString");
+    let near = get(&addr, "/api/nearest?lat=35.5&lon=12.6&k=5").await;
+    let d: Vec<f64> = near["vessels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["distance_nm"].as_f64().unwrap())
+        .collect();
+    assert_eq!(d.len(), 5);
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by distance: {d:?}"
+    );
+    let zones = get(&addr, "/api/zones").await;
+    assert!(zones["features"].as_array().unwrap().len() >= 5);
+    let sources = get(&addr, "/api/sources").await;
+    assert!(sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "replay"));
+
+    // SIGTERM: the client is told, the process exits 0.
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Close(f))) => break f,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close.map(|f| u16::from(f.code)), Some(1001));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn refuses_to_listen_off_loopback_without_authentication() {
+    let out = lookout()
+        .args(["serve", "--listen", "0.0.0.0:0", "--replay"])
+        .arg(simulated(15))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("authentication is off"));
+}
+
+#[test]
+fn replay_is_deterministic_and_summarises() {
+    let rec = simulated(15);
+    let mut outs = Vec::new();
+    for k in 0..2 {
+        let events = tmp(&format!("events-{k}.jsonl"));
+        let out = lookout()
+            .arg("replay")
+            .arg(&rec)
+            .arg("--events-out")
+            .arg(&events)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            summary.contains("messages")
+                && summary.contains("vessels")
+                && summary.contains("lines/s"),
+            "{summary}"
+        );
+        outs.push(std::fs::read(&events).unwrap());
+    }
+    assert_eq!(outs[0], outs[1], "byte-identical event output");
+    let text = String::from_utf8_lossy(&outs[0]);
+    assert!(text.lines().count() > 1000);
+    assert!(text.contains("\"event\":\"zone_entered\""));
+    // --from/--to select a window of message time.
+    let events = tmp("events-window.jsonl");
+    let out = lookout()
+        .arg("replay")
+        .arg(&rec)
+        .args([
+            "--from",
+            "2026-11-28T06:05:00Z",
+            "--to",
+            "2026-11-28T06:06:00Z",
+            "--events-out",
+        ])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let window = std::fs::read_to_string(&events).unwrap();
+    for l in window.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let t = v["time_ms"].as_i64().unwrap();
+        assert!(
+            (1_795_845_900_000..1_795_845_960_000 + 3_600_000).contains(&t),
+            "{l}"
+        );
+    }
+}
