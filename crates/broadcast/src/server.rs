@@ -21,18 +21,25 @@ pub async fn serve(
     serve_on(listener, app, shutdown_tx, shutdown).await
 }
 
-/// Like [`serve`] on an already bound listener (tests bind port 0).
-pub async fn serve_on(
+/// Like [`serve_on`], also serving the static files under `web_root` (the
+/// operations-room client) for every path the API does not claim. The
+/// client's files are public (they hold no data); the data they fetch is
+/// behind the API's tokens.
+pub async fn serve_with_files(
     listener: TcpListener,
     app: AppState,
+    web_root: Option<std::path::PathBuf>,
     shutdown_tx: tokio::sync::watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let hub = app.hub.clone();
     if !app.auth.enabled() {
         tracing::warn!(addr = %listener.local_addr()?, "authentication is OFF (allowed on loopback only)");
     }
-    let hub = app.hub.clone();
-    let router = router(app);
+    let mut router = router(app);
+    if let Some(root) = web_root {
+        router = router.fallback_service(tower_http::services::ServeDir::new(root));
+    }
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -43,6 +50,16 @@ pub async fn serve_on(
             let _ = shutdown_tx.send(true);
         })
         .await
+}
+
+/// Like [`serve`] on an already bound listener (tests bind port 0).
+pub async fn serve_on(
+    listener: TcpListener,
+    app: AppState,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_files(listener, app, None, shutdown_tx, shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

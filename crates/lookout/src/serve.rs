@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Replay speed: a multiple of real time, or `max`.
     #[arg(long, default_value = "1")]
     speed: String,
+    /// Folder of the built web client, served at `/`.
+    #[arg(long, default_value = "web/dist")]
+    web_root: PathBuf,
     /// Where server state (zones created over the API) is kept.
     #[arg(long, default_value = "data")]
     state_dir: PathBuf,
