@@ -69,8 +69,90 @@ fn profile(n: usize, random: bool, tracks: bool) {
     );
 }
 
+/// R-tree alone: cost of a forced move and of a viewport of ~10k.
+fn tree(n: usize) {
+    use spatial_index::VesselIndex;
+    let mut rng = Rng(3);
+    let mut idx = VesselIndex::new(0.05);
+    let mut pts: Vec<(f64, f64)> = (0..n)
+        .map(|_| (rng.range(LAT.0, LAT.1), rng.range(LON.0, LON.1)))
+        .collect();
+    let t = Instant::now();
+    let mut boxes = idx.rebuild(
+        &pts.iter()
+            .enumerate()
+            .map(|(i, p)| (i as u32, p.0, p.1))
+            .collect::<Vec<_>>(),
+    );
+    println!("bulk load {n}: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let moves = 1_000_000;
+    let t = Instant::now();
+    for _ in 0..moves {
+        let i = (rng.next_u64() % n as u64) as usize;
+        let p = &mut pts[i];
+        p.0 = (p.0 + 0.06).min(LAT.1);
+        boxes[i] = idx.update(i as u32, boxes[i], p.0, p.1);
+    }
+    println!(
+        "forced move: {:.2} us",
+        t.elapsed().as_secs_f64() * 1e6 / moves as f64
+    );
+    let t = Instant::now();
+    let mut c = 0;
+    for _ in 0..100 {
+        idx.for_each_in_rect([13.5, 36.9, 16.5, 39.1], |_| c += 1);
+    }
+    println!(
+        "viewport candidates {}: {:.0} us",
+        c / 100,
+        t.elapsed().as_secs_f64() * 1e6 / 100.0
+    );
+}
+
+/// Zone index alone: membership test and safe box at random points.
+fn zones_probe() {
+    let z = random_zones(10_000, 7);
+    let mut rng = Rng(9);
+    let pts: Vec<(f64, f64)> = (0..1_000_000)
+        .map(|_| (rng.range(LAT.0, LAT.1), rng.range(LON.0, LON.1)))
+        .collect();
+    let mut out = Vec::new();
+    let t = Instant::now();
+    let mut n = 0;
+    for &(lat, lon) in &pts {
+        z.zones_at(lat, lon, &mut out);
+        n += out.len();
+    }
+    println!(
+        "zones_at: {:.2} us (avg {:.2} zones)",
+        t.elapsed().as_secs_f64(),
+        n as f64 / 1e6
+    );
+    let t = Instant::now();
+    let mut w = 0.0;
+    for &(lat, lon) in &pts {
+        let b = z.safe_box(lat, lon);
+        if b[2].is_finite() {
+            w += b[2] - b[0];
+        }
+    }
+    println!(
+        "safe_box: {:.2} us (avg width {:.4})",
+        t.elapsed().as_secs_f64(),
+        w / 1e6
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "zones") {
+        zones_probe();
+        return;
+    }
+    if args.iter().any(|a| a == "tree") {
+        tree(1_000_000);
+        return;
+    }
     if let Some(pos) = args.iter().position(|a| a == "profile") {
         let n = args
             .get(pos + 1)
@@ -89,7 +171,7 @@ fn main() {
     } else {
         &[10_000, 100_000, 1_000_000]
     };
-    println!("| vessels | zones | bytes/vessel (no track) | bytes/vessel (track, 2 h of reports) | updates/s (1 core) | R-tree moves per 1000 updates | zone checks per 1000 updates |");
+    println!("| vessels | zones | bytes/vessel (no track) | bytes/vessel (track, 2 h of reports) | updates/s, tracks off (1 core) | R-tree moves per 1000 updates | zone checks per 1000 updates |");
     println!("|---:|---|---:|---:|---:|---:|---:|");
     for (zname, zones) in [
         ("shipped", shipped_zones as fn() -> _),

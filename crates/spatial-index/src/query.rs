@@ -6,10 +6,10 @@
 //! conservative degree rectangle — the box itself, split at ±180°, or the
 //! [`cap_box`] of a distance circle — and then decides with the exact
 //! position (`pos(slot)`): inside the box, or within the haversine
-//! distance. k-nearest takes the first k candidates in planar order to get
-//! an upper bound `d_k` on the k-th great-circle distance, runs the radius
-//! query for `d_k` and keeps the k closest, which is exact near the poles
-//! and across the antimeridian where planar order is wrong.
+//! distance. k-nearest runs radius queries of growing size until one
+//! holds at least k vessels and keeps the k closest, which is exact near
+//! the poles and across the antimeridian, where planar (degree) order is
+//! wrong.
 //!
 //! A slot found through more than one rectangle is reported once: it is
 //! skipped in every rectangle after the first that contains it.
@@ -33,7 +33,7 @@
 //! ```
 
 use crate::geobox::{GeoBox, Rect};
-use crate::geodesy::{cap_box, haversine_m, wrap_lon};
+use crate::geodesy::{cap_box, haversine_m, wrap_lon, EARTH_RADIUS_M, NM};
 use crate::vessel_index::VesselIndex;
 
 #[inline]
@@ -101,6 +101,12 @@ pub fn within_radius(
 
 /// The `k` slots nearest to `(lat, lon)` by great-circle distance, with
 /// distances in metres, nearest first, into `out` (cleared first).
+///
+/// Radius queries of growing size: every slot within the radius is found,
+/// so once at least `k` are, the `k` nearest of them are the `k` nearest
+/// of all. The first radius is 2 nm; each next one is scaled by the
+/// density seen so far (`√(k / found)`, at least doubled), up to the
+/// whole Earth.
 pub fn nearest(
     index: &VesselIndex,
     lat: f64,
@@ -111,27 +117,27 @@ pub fn nearest(
 ) {
     out.clear();
     let Some(lon) = wrap_lon(lon) else { return };
-    if k == 0 || !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+    if k == 0 || index.is_empty() || !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
         return;
     }
-    let mut bound: f64 = 0.0;
-    let mut seen = 0;
-    for slot in index.nearest_iter(lat, lon).take(k) {
-        if let Some((plat, plon)) = pos(slot) {
-            let d = haversine_m(lat, lon, plat, plon);
-            bound = bound.max(d);
-            out.push((slot, d));
+    let everything = std::f64::consts::PI * EARTH_RADIUS_M;
+    let mut r = 2.0 * NM;
+    loop {
+        within_radius(index, lat, lon, r, &pos, out);
+        if out.len() >= k {
+            out.truncate(k);
+            return;
         }
-        seen += 1;
+        if r >= everything {
+            return;
+        }
+        let grow = if out.is_empty() {
+            4.0
+        } else {
+            ((k as f64 / out.len() as f64).sqrt() * 1.25).max(2.0)
+        };
+        r = (r * grow).min(everything);
     }
-    if seen < k {
-        // Fewer than k vessels in all: that is every one of them.
-        out.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        return;
-    }
-    // Every one of the true k nearest is within `bound`.
-    within_radius(index, lat, lon, bound * (1.0 + 1e-9) + 1e-6, pos, out);
-    out.truncate(k);
 }
 
 #[cfg(test)]

@@ -112,6 +112,12 @@ impl Track {
         }
         if self.points.len() >= cfg.max_points {
             self.points.pop_front();
+        } else if self.points.len() == self.points.capacity() {
+            // Grow by doubling, but never past the bound: a full track of
+            // 720 points holds 720, not 1024.
+            let len = self.points.len();
+            let want = (len * 2).clamp(4, cfg.max_points);
+            self.points.reserve_exact(want - len);
         }
         let point = TrackPoint {
             time_ms,
@@ -175,6 +181,7 @@ mod tests {
         let last = t.points().last().unwrap().time_ms;
         assert!(last - first <= cfg.max_age_ms);
         assert_eq!(t.len(), 720);
+        assert!(t.heap_bytes() <= 720 * 16 + 64, "{}", t.heap_bytes());
     }
 
     #[test]

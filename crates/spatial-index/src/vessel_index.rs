@@ -33,7 +33,7 @@
 
 use std::ops::ControlFlow;
 
-use rstar::{PointDistance, RStarInsertionStrategy, RTree, RTreeObject, RTreeParams, AABB};
+use rstar::{RStarInsertionStrategy, RTree, RTreeObject, RTreeParams, AABB};
 
 use crate::geobox::Rect;
 
@@ -66,13 +66,6 @@ impl RTreeObject for Entry {
     #[inline]
     fn envelope(&self) -> Self::Envelope {
         self.env
-    }
-}
-
-impl PointDistance for Entry {
-    #[inline]
-    fn distance_2(&self, point: &[f32; 2]) -> f32 {
-        self.env.distance_2(point)
     }
 }
 
@@ -211,15 +204,6 @@ impl VesselIndex {
                 f(e.slot);
                 ControlFlow::Continue(())
             });
-    }
-
-    /// Slots in increasing planar (degree) distance of their box from the
-    /// point: a cheap source of candidates whose great-circle distance
-    /// bounds a k-nearest search.
-    pub fn nearest_iter(&self, lat: f64, lon: f64) -> impl Iterator<Item = u32> + '_ {
-        self.tree
-            .nearest_neighbor_iter(&[lon as f32, lat as f32])
-            .map(|e| e.slot)
     }
 }
 

@@ -8,8 +8,8 @@
 //!   confirmed with its [`PreparedPolygon`];
 //! * the **edge tree** holds every boundary edge. [`ZoneIndex::safe_box`]
 //!   finds a box around a point that no edge passes through — inside it,
-//!   membership cannot change — from the distance to the nearest edge (one
-//!   nearest-neighbour query), capped at ±`max_half_deg` (default 1°), and
+//!   membership cannot change — from the distance to the nearest edge
+//!   within ±`max_half_deg` (default 0.1°, 6 nm; one box query), and
 //!   none closer than ±`min_half_deg` (default 0.0001°, about 10 m) to a
 //!   boundary.
 //!
@@ -35,7 +35,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use rstar::primitives::{GeomWithData, Line, Rectangle};
-use rstar::{RTree, AABB};
+use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
 
 use super::geojson::{duplicate_ids, load_paths, ZoneLoadError};
 use super::prepared::{segment_intersects_box, PreparedPolygon};
@@ -43,6 +43,18 @@ use super::Zone;
 
 type PartEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 type EdgeEntry = Line<[f64; 2]>;
+
+/// The zone trees are bulk-loaded once and only read: wide nodes make
+/// them shallow, which is what point and box look-ups want.
+#[derive(Debug, Clone, Copy)]
+pub struct StaticTreeParams;
+
+impl RTreeParams for StaticTreeParams {
+    const MIN_SIZE: usize = 8;
+    const MAX_SIZE: usize = 16;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
 
 /// Box in which nothing is known (contains no point).
 pub const NO_BOX: [f64; 4] = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
@@ -56,8 +68,8 @@ pub struct ZoneIndex {
     by_id: HashMap<Arc<str>, u32>,
     /// (zone index, polygon) per polygon part.
     parts: Vec<(u32, PreparedPolygon)>,
-    part_tree: RTree<PartEntry>,
-    edge_tree: RTree<EdgeEntry>,
+    part_tree: RTree<PartEntry, StaticTreeParams>,
+    edge_tree: RTree<EdgeEntry, StaticTreeParams>,
     max_half_deg: f64,
     min_half_deg: f64,
 }
@@ -75,9 +87,9 @@ impl ZoneIndex {
             zones: Vec::new(),
             by_id: HashMap::new(),
             parts: Vec::new(),
-            part_tree: RTree::new(),
-            edge_tree: RTree::new(),
-            max_half_deg: 1.0,
+            part_tree: RTree::new_with_params(),
+            edge_tree: RTree::new_with_params(),
+            max_half_deg: 0.1,
             min_half_deg: 0.000_1,
         }
     }
@@ -104,7 +116,7 @@ impl ZoneIndex {
                 parts.push((zi as u32, p));
             }
         }
-        let part_tree = RTree::bulk_load(
+        let part_tree = RTree::bulk_load_with_params(
             parts
                 .iter()
                 .enumerate()
@@ -127,7 +139,7 @@ impl ZoneIndex {
             by_id,
             parts,
             part_tree,
-            edge_tree: RTree::bulk_load(edges),
+            edge_tree: RTree::bulk_load_with_params(edges),
             ..ZoneIndex::empty()
         })
     }
@@ -188,12 +200,15 @@ impl ZoneIndex {
         if !(lat.is_finite() && lon.is_finite()) {
             return;
         }
-        for e in self.part_tree.locate_all_at_point(&[lon, lat]) {
-            let (zone, poly) = &self.parts[e.data as usize];
-            if poly.contains(lon, lat) {
-                out.push(*zone);
-            }
-        }
+        let _ = self
+            .part_tree
+            .locate_all_at_point_int(&[lon, lat], |e| -> ControlFlow<()> {
+                let (zone, poly) = &self.parts[e.data as usize];
+                if poly.contains(lon, lat) {
+                    out.push(*zone);
+                }
+                ControlFlow::Continue(())
+            });
         if out.len() > 1 {
             out.sort_unstable();
             out.dedup();
@@ -205,10 +220,13 @@ impl ZoneIndex {
     /// zones. [`NO_BOX`] when the point is within `min_half_deg` of a
     /// boundary; [`ALL_BOX`] when there are no zones.
     ///
-    /// One nearest-neighbour query on the edge tree gives the Euclidean
-    /// (degree) distance `d` to the nearest boundary edge; the square of
-    /// half-width `d / √2` fits inside that circle, so no edge meets it.
-    /// The half-width is capped at `max_half_deg`.
+    /// One box query on the edge tree, ±`max_half_deg` (default 0.1°)
+    /// around the point, finds the edges that could come closer than that;
+    /// the half-width is the smallest Chebyshev (L∞) distance from the
+    /// point to any of them — the largest square centred on the point that
+    /// no edge meets. Edges outside the query box are farther than
+    /// `max_half_deg` in that distance, so they cannot meet a square of at
+    /// most that half-width.
     pub fn safe_box(&self, lat: f64, lon: f64) -> [f64; 4] {
         if self.edge_tree.size() == 0 {
             return ALL_BOX;
@@ -216,15 +234,19 @@ impl ZoneIndex {
         if !(lat.is_finite() && lon.is_finite()) {
             return NO_BOX;
         }
-        let Some((_, d2)) = self
-            .edge_tree
-            .nearest_neighbor_iter_with_distance_2(&[lon, lat])
-            .next()
-        else {
-            return ALL_BOX;
-        };
-        // A hair under d/√2 so rounding cannot put an edge point inside.
-        let r = (d2.sqrt() * std::f64::consts::FRAC_1_SQRT_2 * (1.0 - 1e-9)).min(self.max_half_deg);
+        let r0 = self.max_half_deg;
+        let env = AABB::from_corners([lon - r0, lat - r0], [lon + r0, lat + r0]);
+        let mut nearest = r0;
+        let _ = self.edge_tree.locate_in_envelope_intersecting_int(
+            &env,
+            |l: &EdgeEntry| -> ControlFlow<()> {
+                nearest = nearest.min(segment_linf(l, lon, lat));
+                ControlFlow::Continue(())
+            },
+        );
+        // A hair under the distance so that rounding `lon ± r` cannot put
+        // an edge point inside.
+        let r = nearest.min(r0) * (1.0 - 1e-9) - 1e-12;
         if r.is_nan() || r < self.min_half_deg {
             return NO_BOX;
         }
@@ -246,6 +268,33 @@ impl ZoneIndex {
             })
             .is_break()
     }
+}
+
+/// Chebyshev (L∞) distance, in degrees, from a point to a segment: the
+/// half-width of the smallest square around the point that meets it.
+/// `max(|x(t) − px|, |y(t) − py|)` is convex and piecewise linear in the
+/// segment parameter `t`, so its minimum is at an end, where one term is
+/// zero, or where the two terms are equal.
+#[inline]
+fn segment_linf(l: &EdgeEntry, px: f64, py: f64) -> f64 {
+    let (ax, ay) = (l.from[0] - px, l.from[1] - py);
+    let (dx, dy) = (l.to[0] - l.from[0], l.to[1] - l.from[1]);
+    let at = |t: f64| (ax + t * dx).abs().max((ay + t * dy).abs());
+    let mut best = at(0.0).min(at(1.0));
+    for (num, den) in [
+        (-ax, dx),
+        (-ay, dy),
+        (ay - ax, dx - dy),
+        (-ay - ax, dx + dy),
+    ] {
+        if den != 0.0 {
+            let t = num / den;
+            if (0.0..=1.0).contains(&t) {
+                best = best.min(at(t));
+            }
+        }
+    }
+    best
 }
 
 /// True when the point lies in the box.
@@ -280,10 +329,14 @@ mod tests {
         idx.zones_at(5.0, 5.0, &mut out);
         assert!(out.is_empty());
         // Far from every edge: the largest box.
-        assert_eq!(idx.safe_box(10.0, 10.0), [9.0, 9.0, 11.0, 11.0]);
+        let b = idx.safe_box(10.0, 10.0);
+        assert!(
+            (b[2] - b[0] - 0.2).abs() < 1e-8 && box_contains(&b, 10.0, 10.0),
+            "{b:?}"
+        );
         // 0.1° from an edge: a smaller box that stays clear of it.
         let b = idx.safe_box(0.5, 1.9);
-        assert!(b[2] < 2.0 && b[2] > 1.95 && b[0] <= 1.9, "{b:?}");
+        assert!(b[2] < 2.0 && b[2] > 1.9999 && b[0] <= 1.9, "{b:?}");
         assert!(!idx.edges_meet_box(&b));
         // On an edge: nothing.
         assert_eq!(idx.safe_box(0.5, 2.0), NO_BOX);
@@ -319,6 +372,17 @@ mod tests {
                 assert!(!idx.edges_meet_box(&b), "{x},{y}: {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn chebyshev_distance_to_segments() {
+        let seg = |a: [f64; 2], b: [f64; 2]| Line::new(a, b);
+        assert_eq!(segment_linf(&seg([1.0, -5.0], [1.0, 5.0]), 0.0, 0.0), 1.0);
+        assert_eq!(segment_linf(&seg([2.0, 3.0], [2.0, 3.0]), 0.0, 0.0), 3.0);
+        // The diagonal x + y = 2: the square of half-width 1 touches it.
+        assert!((segment_linf(&seg([0.0, 2.0], [2.0, 0.0]), 0.0, 0.0) - 1.0).abs() < 1e-12);
+        assert!((segment_linf(&seg([3.0, 2.0], [5.0, 0.0]), 0.0, 0.0) - 3.0).abs() < 1e-12);
+        assert!((segment_linf(&seg([-1.0, 3.0], [3.0, -1.0]), 0.0, 0.0) - 1.0).abs() < 1e-12);
     }
 
     #[test]
