@@ -22,17 +22,23 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn simulated(minutes: u32) -> PathBuf {
-    let out = tmp(&format!("sim-{minutes}m.nmea"));
-    if !out.exists() {
+/// A 15-minute simulated recording, made once for all tests (they run in
+/// parallel: written to a temporary name, then renamed).
+fn simulated_15m() -> PathBuf {
+    static REC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    REC.get_or_init(|| {
+        let out = tmp("sim-15m.nmea");
+        let part = tmp("sim-15m.nmea.part");
         let st = lookout()
-            .args(["simulate", "--duration", &format!("{minutes}m"), "-o"])
-            .arg(&out)
+            .args(["simulate", "--duration", "15m", "-o"])
+            .arg(&part)
             .status()
             .unwrap();
         assert!(st.success());
-    }
-    out
+        std::fs::rename(&part, &out).unwrap();
+        out
+    })
+    .clone()
 }
 
 /// Start `lookout serve` with `args`; returns the child and its address.
@@ -85,7 +91,7 @@ async fn wait_for_vessels(addr: &str, n: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_a_replay_over_websocket_and_http_and_shuts_down_cleanly() {
-    let rec = simulated(15);
+    let rec = simulated_15m();
     let (mut child, addr) = serve(&["--replay", rec.to_str().unwrap(), "--speed", "max"]);
     wait_for_vessels(&addr, 200).await;
 
@@ -187,7 +193,7 @@ async fn serves_a_replay_over_websocket_and_http_and_shuts_down_cleanly() {
 fn refuses_to_listen_off_loopback_without_authentication() {
     let out = lookout()
         .args(["serve", "--listen", "0.0.0.0:0", "--replay"])
-        .arg(simulated(15))
+        .arg(simulated_15m())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -196,7 +202,7 @@ fn refuses_to_listen_off_loopback_without_authentication() {
 
 #[test]
 fn replay_is_deterministic_and_summarises() {
-    let rec = simulated(15);
+    let rec = simulated_15m();
     let mut outs = Vec::new();
     for k in 0..2 {
         let events = tmp(&format!("events-{k}.jsonl"));
@@ -250,4 +256,38 @@ fn replay_is_deterministic_and_summarises() {
             "{l}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_own_asset_gnss_feed_is_on_the_picture() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/ais/signalk_nais400-merrimac.log");
+    let config = tmp("own-asset.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[ingest]\n[[ingest.sources]]\ntype = \"file\"\nname = \"merrimac-nav\"\npath = \"{}\"\nown_asset = \"MERRIMAC\"\n",
+            fixture.display()
+        ),
+    )
+    .unwrap();
+    let (mut child, addr) = serve(&["--config", config.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let own = loop {
+        let fc = get(&addr, "/api/vessels?class=own_asset").await;
+        if let Some(f) = fc["features"].as_array().unwrap().first() {
+            break f.clone();
+        }
+        assert!(Instant::now() < deadline, "no own asset appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(own["properties"]["name"], "MERRIMAC");
+    assert_eq!(own["properties"]["class"], "own_asset");
+    let lat = own["properties"]["lat"].as_f64().unwrap();
+    assert!(
+        (53.0..53.5).contains(&lat),
+        "the recording's own position (Harlingen, NL): {lat}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -88,6 +88,7 @@ impl Pipeline {
             r.record_batch(batch);
         }
         let mut messages = 0u64;
+        let mut own_fixes = Vec::new();
         let (views, removed, alerts) = {
             let mut p = self
                 .state
@@ -95,8 +96,13 @@ impl Pipeline {
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
             let mut engine = self.state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-            self.router.handle_batch(batch, |e| {
-                if let Event::Ais(m) = e {
+            let mut own = self
+                .state
+                .own_assets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.router.handle_batch(batch, |e| match e {
+                Event::Ais(m) => {
                     p.apply(&m.decoded, Some(m.received_ms));
                     let t = m
                         .decoded
@@ -105,6 +111,7 @@ impl Pipeline {
                     engine.on_message(&m.decoded, t, &p);
                     messages += 1;
                 }
+                Event::OwnAssetFix(f) => own_fixes.push(own.update(&f, &p)),
             });
             if let Some(now) = p.now_ms() {
                 p.advance_time(now);
@@ -118,7 +125,7 @@ impl Pipeline {
             .decode_stats
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = self.router.decoder().stats().clone();
-        self.publish(views, removed);
+        self.publish(views.into_iter().chain(own_fixes).collect(), removed);
         self.publish_alerts(alerts);
     }
 

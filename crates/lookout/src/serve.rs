@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             ZoneIndex::empty(),
         ))),
         alerts: Mutex::new(AlertEngine::new(cfg.alerts.clone())),
+        own_assets: Mutex::new(Default::default()),
         registry: registry.clone(),
         queue: monitor,
         mode,

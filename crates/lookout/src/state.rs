@@ -31,12 +31,75 @@ pub enum Mode {
     Replay { speed: f64, label: String },
 }
 
+/// Own assets (a patrol boat's or rescue ship's own navigation feed), by
+/// name, shown as vessels of class `own_asset`. They have no MMSI of their
+/// own on the feed, so each gets a display id below 1000 (not a valid MMSI)
+/// in the order they first report.
+#[derive(Default)]
+pub struct OwnAssets {
+    assets: std::collections::BTreeMap<Arc<str>, broadcast::VesselView>,
+}
+
+impl OwnAssets {
+    /// Apply a fix; returns the asset's view.
+    pub fn update(
+        &mut self,
+        f: &ingest::gnss::OwnAssetFix,
+        p: &spatial_index::Picture,
+    ) -> broadcast::VesselView {
+        let next_id = self.assets.len() as u32 + 1;
+        let v = self
+            .assets
+            .entry(f.asset.clone())
+            .or_insert_with(|| broadcast::VesselView {
+                mmsi: next_id.min(999),
+                lat: f.lat,
+                lon: f.lon,
+                sog: None,
+                cog: None,
+                heading: None,
+                name: Some(f.asset.to_string()),
+                callsign: None,
+                ship_type: None,
+                class: "own_asset".into(),
+                nav_status: None,
+                last_seen: f.time_ms,
+                state: "live".into(),
+                zones: Vec::new(),
+            });
+        v.lat = f.lat;
+        v.lon = f.lon;
+        v.sog = f.sog.map(|s| (s as f64 * 10.0).round() / 10.0);
+        v.cog = f.cog.map(|c| (c as f64 * 10.0).round() / 10.0);
+        v.heading = f.heading.map(|h| (h.round() as u16) % 360);
+        v.last_seen = f.time_ms;
+        let mut idx = Vec::new();
+        p.zones().zones_at(f.lat, f.lon, &mut idx);
+        v.zones = idx
+            .iter()
+            .map(|&i| p.zones().zone(i).id.to_string())
+            .collect();
+        v.clone()
+    }
+
+    /// Assets inside any of the boxes.
+    pub fn in_boxes(&self, boxes: &[BBox]) -> Vec<broadcast::VesselView> {
+        self.assets
+            .values()
+            .filter(|v| boxes.iter().any(|b| b.contains(v.lon, v.lat)))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Shared state of a running server.
 pub struct LiveState {
     pub picture: SharedPicture,
     /// The alert rules and book (written by the pipeline, read and
     /// acknowledged through the API).
     pub alerts: Mutex<AlertEngine>,
+    /// Own assets from GNSS feeds.
+    pub own_assets: Mutex<OwnAssets>,
     pub registry: Arc<SourceRegistry>,
     pub queue: QueueMonitor,
     pub mode: Mode,
@@ -128,7 +191,15 @@ impl PictureApi for LiveState {
                 .filter(|v| filter.matches(v))
                 .collect()
         };
-        views.into_iter().map(VesselWire::new).collect()
+        let own: Vec<_> = self
+            .own_assets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_boxes(bboxes)
+            .into_iter()
+            .filter(|v| filter.matches(v))
+            .collect();
+        views.into_iter().chain(own).map(VesselWire::new).collect()
     }
 
     fn vessel(&self, mmsi: u32) -> Option<Value> {
