@@ -77,14 +77,24 @@ async fn get(addr: &str, path: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
 }
 
-async fn wait_for_vessels(addr: &str, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Wait until the replay has been read to its end (so the picture stands
+/// still) and holds at least `n` vessels.
+async fn wait_for_replay(addr: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let st = get(addr, "/api/status").await;
-        if st["vessels"].as_u64().unwrap_or(0) >= n {
+        let sources = get(addr, "/api/sources").await;
+        let finished = sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "replay" && s["state"] == "finished");
+        if finished && st["vessels"].as_u64().unwrap_or(0) >= n {
+            // The pipeline may still hold the last batch for a moment.
+            tokio::time::sleep(Duration::from_millis(500)).await;
             return;
         }
-        assert!(Instant::now() < deadline, "picture never filled: {st}");
+        assert!(Instant::now() < deadline, "replay never finished: {st} {sources}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -93,7 +103,7 @@ async fn wait_for_vessels(addr: &str, n: u64) {
 async fn serves_a_replay_over_websocket_and_http_and_shuts_down_cleanly() {
     let rec = simulated_15m();
     let (mut child, addr) = serve(&["--replay", rec.to_str().unwrap(), "--speed", "max"]);
-    wait_for_vessels(&addr, 200).await;
+    wait_for_replay(&addr, 200).await;
 
     // WebSocket: a viewport around Lampedusa gets only vessels inside it.
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
