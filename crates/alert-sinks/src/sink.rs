@@ -1,0 +1,297 @@
+//! The one trait every sink implements, and what the set hands each sink.
+//!
+//! A sink is started by [`crate::SinkSet::start`] on its **own thread**
+//! running a current-thread tokio runtime, so a slow disk, a dead TAK
+//! server or a receiver that never answers only ever stalls that sink. It
+//! receives alerts through an [`Inbox`]: the receiving end of a bounded
+//! queue that [`crate::SinkSet::publish`] fills without waiting (a full
+//! queue drops the alert and counts it in [`SinkStats`]). The inbox also
+//! carries the set's stop signals:
+//!
+//! * **closing** (from [`crate::SinkSet::shutdown`]): no more alerts will
+//!   come; the sink drains what is queued, makes a bounded last effort to
+//!   deliver, and returns;
+//! * **abort** (when the set is dropped without a shutdown): the sink
+//!   returns at its next await point (the webhook first moves what is
+//!   queued into its durable outbox).
+
+use alerts::Alert;
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// A sink's main loop, as a future run on the sink's own thread.
+pub type SinkFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// One integration (webhook, JSON lines, Cursor-on-Target, …).
+pub trait AlertSink: Send + 'static {
+    /// Take alerts from `inbox` until it is closed and drained (then flush
+    /// and return) or aborted (return promptly). Deliveries, failures and
+    /// what is pending are reported through [`Inbox::stats`].
+    fn run(self: Box<Self>, inbox: Inbox) -> SinkFuture;
+}
+
+/// Counters and gauges of one sink, shared between the sink's thread and
+/// the set (lock-free reads for status and metrics).
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    /// Alerts handed to the sink's queue by `publish`.
+    pub published: AtomicU64,
+    /// Alerts dropped because the queue was full (or the sink had stopped).
+    pub dropped_queue_full: AtomicU64,
+    /// Alerts the sink took responsibility for (webhook: committed to the
+    /// outbox; others: taken from the queue).
+    pub accepted: AtomicU64,
+    /// Delivery attempts (HTTP requests, datagrams, writes).
+    pub attempts: AtomicU64,
+    /// Attempts that failed (each retried or counted as dropped).
+    pub failed: AtomicU64,
+    /// Alerts delivered (webhook: a 2xx answer).
+    pub delivered: AtomicU64,
+    /// Undelivered alerts dropped from a full outbox (oldest first).
+    pub dropped_outbox_full: AtomicU64,
+    /// Alerts given up on for another reason (cannot be stored or encoded).
+    pub dropped_other: AtomicU64,
+    /// Accepted but not yet delivered (webhook: outbox rows).
+    pub pending: AtomicU64,
+    /// Connected to the peer (TCP); true for connectionless sinks.
+    pub connected: AtomicBool,
+    /// Wall-clock time (Unix ms) of the last delivery, 0 if none.
+    pub last_delivery_ms: AtomicI64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl SinkStats {
+    pub(crate) fn inc(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Record a failure's reason (kept for status; never holds secrets).
+    pub fn set_error(&self, e: impl Into<String>) {
+        let mut e: String = e.into();
+        if e.len() > 300 {
+            let mut cut = 300;
+            while !e.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            e.truncate(cut);
+        }
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
+
+    pub fn clear_error(&self) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// One delivery done now.
+    pub fn delivered_now(&self) {
+        Self::inc(&self.delivered);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        self.last_delivery_ms.store(now, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of one sink for status pages and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SinkStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub published: u64,
+    /// In the in-memory queue now.
+    pub queued: u64,
+    pub accepted: u64,
+    pub attempts: u64,
+    pub failed: u64,
+    pub delivered: u64,
+    /// Accepted, not yet delivered (webhook: outbox rows).
+    pub pending: u64,
+    pub dropped_queue_full: u64,
+    pub dropped_outbox_full: u64,
+    pub dropped_other: u64,
+    pub connected: bool,
+    /// RFC 3339, or null.
+    pub last_delivery: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl SinkStatus {
+    pub(crate) fn new(name: &str, kind: &'static str, queued: u64, s: &SinkStats) -> Self {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let last = s.last_delivery_ms.load(Ordering::Relaxed);
+        SinkStatus {
+            name: name.to_string(),
+            kind,
+            published: g(&s.published),
+            queued,
+            accepted: g(&s.accepted),
+            attempts: g(&s.attempts),
+            failed: g(&s.failed),
+            delivered: g(&s.delivered),
+            pending: g(&s.pending),
+            dropped_queue_full: g(&s.dropped_queue_full),
+            dropped_outbox_full: g(&s.dropped_outbox_full),
+            dropped_other: g(&s.dropped_other),
+            connected: s.connected.load(Ordering::Relaxed),
+            last_delivery: (last > 0).then(|| alerts::alert::format_time(last)),
+            last_error: s.last_error(),
+        }
+    }
+
+    /// Everything dropped, for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full + self.dropped_outbox_full + self.dropped_other
+    }
+}
+
+/// What a sink receives: its queue, its counters, and the stop signals.
+pub struct Inbox {
+    pub(crate) name: String,
+    pub(crate) rx: mpsc::Receiver<Arc<Alert>>,
+    pub(crate) stats: Arc<SinkStats>,
+    pub(crate) abort: watch::Receiver<bool>,
+}
+
+impl Inbox {
+    /// A stand-alone inbox (for running a sink outside a set, e.g. in
+    /// tests): the sender feeds it, `abort` stops it.
+    pub fn new(
+        name: &str,
+        capacity: usize,
+    ) -> (mpsc::Sender<Arc<Alert>>, watch::Sender<bool>, Inbox) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (atx, arx) = watch::channel(false);
+        let inbox = Inbox {
+            name: name.to_string(),
+            rx,
+            stats: Arc::new(SinkStats::default()),
+            abort: arx,
+        };
+        (tx, atx, inbox)
+    }
+
+    /// The sink's name (for logs).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn stats(&self) -> &Arc<SinkStats> {
+        &self.stats
+    }
+
+    /// The next alert; `None` once the queue is closed and drained, or on
+    /// abort.
+    pub async fn recv(&mut self) -> Option<Arc<Alert>> {
+        if self.is_aborted() {
+            return None;
+        }
+        let mut abort = self.abort.clone();
+        tokio::select! {
+            biased;
+            a = self.rx.recv() => a,
+            _ = wait_abort(&mut abort) => None,
+        }
+    }
+
+    /// An alert already queued, without waiting.
+    pub fn try_recv(&mut self) -> Option<Arc<Alert>> {
+        self.rx.try_recv().ok()
+    }
+
+    /// No more alerts will be published (shutdown), whether or not some
+    /// are still queued.
+    pub fn is_closing(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// The set was dropped without a shutdown: stop now.
+    pub fn is_aborted(&self) -> bool {
+        *self.abort.borrow()
+    }
+
+    /// Resolves on abort (never otherwise).
+    pub async fn aborted(&self) {
+        let mut abort = self.abort.clone();
+        wait_abort(&mut abort).await
+    }
+
+    /// Sleep, cut short by an abort. Returns false on abort.
+    pub async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => !self.is_aborted(),
+            _ = self.aborted() => false,
+        }
+    }
+}
+
+async fn wait_abort(abort: &mut watch::Receiver<bool>) {
+    // A dropped sender counts as an abort too (the set is gone).
+    let _ = abort.wait_for(|a| *a).await;
+}
+
+/// Exponential backoff with a cap and ±20 % jitter.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Backoff {
+            initial,
+            max: max.max(initial),
+            next: initial,
+        }
+    }
+
+    /// The delay before the next try (and double the one after, capped).
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.max);
+        let jitter = 0.8 + fastrand::f64() * 0.4;
+        d.mul_f64(jitter).min(self.max)
+    }
+
+    pub fn reset(&mut self) {
+        self.next = self.initial;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(1000));
+        let d: Vec<u128> = (0..8).map(|_| b.next_delay().as_millis()).collect();
+        assert!((80..=120).contains(&d[0]), "{d:?}");
+        assert!((160..=240).contains(&d[1]), "{d:?}");
+        assert!(d[6] <= 1000 && d[6] >= 800, "{d:?}");
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(120));
+    }
+
+    #[test]
+    fn long_errors_are_cut_on_a_char_boundary() {
+        let s = SinkStats::default();
+        s.set_error("é".repeat(400));
+        assert!(s.last_error().unwrap().len() <= 300);
+    }
+}
