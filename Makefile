@@ -44,3 +44,27 @@ bench-decode: build test-deps
 
 clean:
 	$(CARGO) clean
+
+## The operations-room web client (web/): npm ci when the lockfile changed,
+## then bundle into web/dist (served by `lookout serve` at /), only when a
+## source changed.
+.PHONY: web web-test web-test-deps
+WEB_SRC := $(wildcard web/src/*.js web/src/*.css) web/index.html web/build.mjs
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && node build.mjs
+
+## End-to-end tests of the web client: headless Debian chromium (installed
+## as root when missing) driven by playwright-core against `lookout serve
+## --replay` of a simulated scenario. Screenshots go to web/test-artifacts/.
+web-test: web-test-deps web build
+	cd web && node --test --test-concurrency=1 tests/geo.test.mjs tests/e2e.test.mjs
+
+web-test-deps:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing chromium (headless browser for the web client's tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

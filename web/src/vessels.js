@@ -1,0 +1,291 @@
+// The vessel layer: one canvas over the map, redrawn in one pass per frame
+// (at most) from the vessel table. Symbols are pre-rendered sprites drawn
+// with a rotation transform, so 20,000 vessels cost 20,000 drawImage calls
+// and no DOM or per-vessel objects on the map.
+
+import { nearLon } from './geo.js';
+
+const DISTRESS = new Set(['ais_sart', 'mob', 'epirb_ais']);
+
+/** Colour by ITU ship type (dark chart). */
+export function typeColour(t) {
+  if (t == null) return '#9aa5b1';
+  if (t >= 70 && t <= 79) return '#43a047'; // cargo
+  if (t >= 80 && t <= 89) return '#e53935'; // tanker
+  if (t >= 60 && t <= 69) return '#1e88e5'; // passenger
+  if (t === 30) return '#fb8c00'; // fishing
+  if (t === 36 || t === 37) return '#d81b60'; // sailing, pleasure
+  if (t >= 40 && t <= 49) return '#fdd835'; // high speed
+  if (t === 51) return '#ff7043'; // SAR vessel
+  if ((t >= 31 && t <= 35) || (t >= 50 && t <= 59)) return '#00acc1'; // tug, pilot, law, special
+  return '#9aa5b1';
+}
+
+export const LEGEND = [
+  ['#43a047', 'cargo'], ['#e53935', 'tanker'], ['#1e88e5', 'passenger'], ['#fb8c00', 'fishing'],
+  ['#d81b60', 'sailing / pleasure'], ['#fdd835', 'high speed'], ['#ff7043', 'SAR vessel'],
+  ['#00acc1', 'tug / pilot / law / special'], ['#9aa5b1', 'other / unknown'],
+  ['#76ff03', 'own asset'], ['#ffeb3b', 'SAR aircraft (✈)'], ['#ce93d8', 'aid to navigation (◆)'],
+  ['#ff1744', 'AIS-SART ⊗ · MOB ◉ · EPIRB ▲'],
+];
+
+/** What a vessel is drawn as: [shape, colour, rotates]. */
+export function symbolOf(v) {
+  const moving = v.heading != null || (v.cog != null && (v.sog ?? 0) >= 0.5);
+  switch (v.class) {
+    case 'ais_sart': return ['sart', '#ff1744', false];
+    case 'mob': return ['mob', '#ff1744', false];
+    case 'epirb_ais': return ['epirb', '#ff1744', false];
+    case 'sar_aircraft': return ['plane', '#ffeb3b', true];
+    case 'aton': return ['aton', '#ce93d8', false];
+    case 'base_station': return ['base', '#b0bec5', false];
+    case 'own_asset': return [moving ? 'own' : 'ownstill', '#76ff03', moving];
+    case 'B': return [moving ? 'shipB' : 'still', typeColour(v.ship_type), moving];
+    default: return [moving ? 'ship' : 'still', typeColour(v.ship_type), moving];
+  }
+}
+
+const SPRITE = 24; // CSS px, square
+
+function drawShape(c, shape, colour) {
+  const s = SPRITE / 2;
+  c.translate(s, s);
+  c.lineWidth = 1.2;
+  c.strokeStyle = 'rgba(0,0,0,0.85)';
+  c.fillStyle = colour;
+  const path = (pts) => {
+    c.beginPath();
+    pts.forEach(([x, y], i) => (i ? c.lineTo(x, y) : c.moveTo(x, y)));
+    c.closePath();
+    c.fill();
+    c.stroke();
+  };
+  switch (shape) {
+    case 'ship': path([[0, -9], [5, 6], [0, 3.5], [-5, 6]]); break;
+    case 'shipB': path([[0, -7], [4, 5], [0, 3], [-4, 5]]); break;
+    case 'own':
+      c.strokeStyle = '#fff';
+      c.lineWidth = 1.8;
+      path([[0, -10], [6, 7], [0, 4], [-6, 7]]);
+      break;
+    case 'ownstill':
+      c.strokeStyle = '#fff';
+      c.lineWidth = 1.8;
+      c.beginPath(); c.arc(0, 0, 5.5, 0, 7); c.fill(); c.stroke();
+      break;
+    case 'still': c.beginPath(); c.arc(0, 0, 3.6, 0, 7); c.fill(); c.stroke(); break;
+    case 'plane':
+      path([[0, -10], [1.6, -4], [9, 1], [9, 3], [1.6, 1], [1.2, 6], [4, 8.5], [4, 10], [0, 9],
+        [-4, 10], [-4, 8.5], [-1.2, 6], [-1.6, 1], [-9, 3], [-9, 1], [-1.6, -4]]);
+      break;
+    case 'aton': path([[0, -6], [6, 0], [0, 6], [-6, 0]]); break;
+    case 'base': path([[-4.5, -4.5], [4.5, -4.5], [4.5, 4.5], [-4.5, 4.5]]); break;
+    case 'sart':
+      c.beginPath(); c.arc(0, 0, 7.5, 0, 7); c.fill(); c.stroke();
+      c.strokeStyle = '#fff'; c.lineWidth = 2;
+      c.beginPath(); c.moveTo(-4, -4); c.lineTo(4, 4); c.moveTo(4, -4); c.lineTo(-4, 4); c.stroke();
+      break;
+    case 'mob':
+      c.beginPath(); c.arc(0, 0, 7.5, 0, 7); c.fill(); c.stroke();
+      c.fillStyle = '#fff'; c.beginPath(); c.arc(0, 0, 3, 0, 7); c.fill();
+      break;
+    case 'epirb':
+      path([[0, -8.5], [8, 6.5], [-8, 6.5]]);
+      c.fillStyle = '#fff'; c.fillRect(-1, -3, 2, 5); c.fillRect(-1, 3.3, 2, 1.8);
+      break;
+  }
+}
+
+const sprites = new Map();
+function sprite(shape, colour, dpr) {
+  const key = `${shape}|${colour}|${dpr}`;
+  let s = sprites.get(key);
+  if (!s) {
+    s = document.createElement('canvas');
+    s.width = s.height = Math.ceil(SPRITE * dpr);
+    const c = s.getContext('2d');
+    c.scale(dpr, dpr);
+    drawShape(c, shape, colour);
+    sprites.set(key, s);
+  }
+  return s;
+}
+
+const TILE = 256;
+const D2R = Math.PI / 180;
+const worldX = (lon, scale) => ((lon + 180) / 360) * scale;
+function worldY(lat, scale) {
+  const l = Math.max(-85.05, Math.min(85.05, lat)) * D2R;
+  return (0.5 - Math.log(Math.tan(Math.PI / 4 + l / 2)) / (2 * Math.PI)) * scale;
+}
+
+export class VesselLayer {
+  constructor(map, { drawUnder, drawOver } = {}) {
+    this.map = map;
+    this.vessels = new Map(); // mmsi -> protocol vessel object
+    this.selected = null;
+    this.showLabels = true;
+    this.drawUnder = drawUnder;
+    this.drawOver = drawOver;
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'vessel-canvas';
+    map.getContainer().appendChild(this.canvas);
+    this.ctx = this.canvas.getContext('2d');
+    this.visible = 0;
+    this.hits = new Float64Array(0); // x, y, mmsi triples of the last frame
+    this.frame = 0;
+    this.pending = false;
+    map.on('move zoom resize viewreset', () => this.redraw());
+  }
+
+  /** Replace the whole set (a snapshot). */
+  reset(list) {
+    this.vessels.clear();
+    for (const v of list) this.vessels.set(v.mmsi, v);
+    this.redraw();
+  }
+
+  /** Apply an update: changed vessels and removed MMSIs. */
+  apply(list = [], removed = []) {
+    for (const v of list) this.vessels.set(v.mmsi, v);
+    for (const m of removed) this.vessels.delete(m);
+    this.redraw();
+  }
+
+  redraw() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  /** Container pixel of a lon/lat near the view (shifted by whole turns). */
+  project(lat, lon) {
+    const scale = TILE * 2 ** this.map.getZoom();
+    const tl = this._topLeft;
+    return [worldX(nearLon(lon, this._centerLon), scale) - tl.x, worldY(lat, scale) - tl.y];
+  }
+
+  draw() {
+    const map = this.map;
+    const size = map.getSize();
+    const dpr = window.devicePixelRatio || 1;
+    const cv = this.canvas;
+    if (cv.width !== Math.round(size.x * dpr) || cv.height !== Math.round(size.y * dpr)) {
+      cv.width = Math.round(size.x * dpr);
+      cv.height = Math.round(size.y * dpr);
+      cv.style.width = `${size.x}px`;
+      cv.style.height = `${size.y}px`;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, size.x, size.y);
+    const zoom = map.getZoom();
+    const scale = TILE * 2 ** zoom;
+    this._topLeft = map.containerPointToLayerPoint([0, 0]).add(map.getPixelOrigin());
+    this._centerLon = map.getCenter().lng;
+    const tl = this._topLeft, cLon = this._centerLon;
+    if (this.drawUnder) this.drawUnder(ctx, this);
+
+    const k = zoom >= 10 ? 1.3 : zoom >= 8 ? 1.1 : zoom >= 6 ? 0.9 : 0.7;
+    const half = (SPRITE / 2) * k;
+    const n = this.vessels.size;
+    if (this.hits.length < n * 3) this.hits = new Float64Array(n * 3);
+    const hits = this.hits;
+    let h = 0;
+    const labels = [];
+    let pulse = false;
+    // Three passes so that lost/stale draw under live, and beacons, SAR
+    // units and own assets on top of everything.
+    for (let pass = 0; pass < 3; pass++) {
+      for (const v of this.vessels.values()) {
+        const p = v.class in PRIORITY ? 2 : v.state === 'live' ? 1 : 0;
+        if (p !== pass) continue;
+        const x = worldX(nearLon(v.lon, cLon), scale) - tl.x;
+        const y = worldY(v.lat, scale) - tl.y;
+        if (x < -half || y < -half || x > size.x + half || y > size.y + half) continue;
+        const [shape, colour, rotates] = symbolOf(v);
+        const img = sprite(shape, colour, dpr);
+        ctx.globalAlpha = v.state === 'lost' ? 0.25 : v.state === 'stale' ? 0.5 : 1;
+        const deg = rotates ? (v.heading ?? v.cog ?? 0) : 0;
+        const a = deg * D2R;
+        const cos = Math.cos(a) * k * dpr, sin = Math.sin(a) * k * dpr;
+        ctx.setTransform(cos, sin, -sin, cos, x * dpr, y * dpr);
+        ctx.drawImage(img, -SPRITE / 2, -SPRITE / 2, SPRITE, SPRITE);
+        if (DISTRESS.has(v.class) && v.state === 'live') {
+          pulse = true;
+          ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+          const t = (performance.now() / 1000) % 1.2;
+          ctx.strokeStyle = `rgba(255,23,68,${1 - t / 1.2})`;
+          ctx.lineWidth = 2;
+          ctx.beginPath();
+          ctx.arc(x, y, 9 + t * 14, 0, 7);
+          ctx.stroke();
+        }
+        hits[h++] = x;
+        hits[h++] = y;
+        hits[h++] = v.mmsi;
+        if (v.name) labels.push([x, y, v.name, v.state]);
+      }
+    }
+    ctx.globalAlpha = 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.hitCount = h / 3;
+    this.visible = h / 3;
+
+    // Selection ring.
+    const sel = this.selected != null && this.vessels.get(this.selected);
+    if (sel) {
+      const [x, y] = this.project(sel.lat, sel.lon);
+      ctx.strokeStyle = '#ffffff';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, 14, 0, 7);
+      ctx.stroke();
+    }
+
+    // Names when close enough, without overlaps (a coarse occupancy grid).
+    if (this.showLabels && (zoom >= 10 || (zoom >= 8 && labels.length <= 300))) {
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.textBaseline = 'middle';
+      const taken = new Set();
+      for (const [x, y, name, state] of labels) {
+        const w = ctx.measureText(name).width;
+        const cells = [];
+        for (let cx = Math.floor((x + 10) / 40); cx <= Math.floor((x + 10 + w) / 40); cx++) cells.push(`${cx},${Math.floor(y / 14)}`);
+        if (cells.some((c) => taken.has(c))) continue;
+        cells.forEach((c) => taken.add(c));
+        ctx.globalAlpha = state === 'live' ? 1 : 0.5;
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = 'rgba(8,20,33,0.9)';
+        ctx.strokeText(name, x + 11, y);
+        ctx.fillStyle = '#e3eaf2';
+        ctx.fillText(name, x + 11, y);
+      }
+      ctx.globalAlpha = 1;
+    }
+    if (this.drawOver) this.drawOver(ctx, this);
+    this.frame++;
+    // Beacons pulse: keep animating while one is on screen.
+    if (pulse) setTimeout(() => this.redraw(), 80);
+  }
+
+  /** The vessel drawn nearest to a container point, within `r` px. */
+  hit(px, py, r = 12) {
+    let best = null, bd = r * r;
+    const hits = this.hits;
+    for (let i = 0; i < this.hitCount * 3; i += 3) {
+      const dx = hits[i] - px, dy = hits[i + 1] - py;
+      const d = dx * dx + dy * dy;
+      if (d <= bd) {
+        bd = d;
+        best = hits[i + 2];
+      }
+    }
+    return best;
+  }
+}
+
+const PRIORITY = { ais_sart: 1, mob: 1, epirb_ais: 1, sar_aircraft: 1, own_asset: 1 };
