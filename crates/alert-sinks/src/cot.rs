@@ -26,8 +26,9 @@
 //!
 //! ## Transport
 //! TCP: one document per event, each followed by a newline, on one
-//! connection; a closed or failed connection is reopened with exponential
-//! backoff and the event resent (in order). UDP: one datagram per event to
+//! connection; a reader task notices at once when the server closes it,
+//! and a closed or failed connection is reopened with exponential backoff
+//! and the event resent (in order). UDP: one datagram per event to
 //! the address (multicast TTL from config). CoT is not durable: while the
 //! server is unreachable alerts wait in the bounded queue (new ones dropped
 //! and counted when it is full).
@@ -37,7 +38,8 @@ use crate::sink::{AlertSink, Backoff, Inbox, SinkFuture, SinkStats};
 use alerts::{Alert, AlertKind, AlertState, Severity};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
@@ -191,8 +193,22 @@ pub fn to_cot(a: &Alert, cfg: &CotConfig) -> String {
     x
 }
 
+/// A TCP connection: the write half, and a flag a reader task sets when
+/// the server closes the connection (what it sends is read and ignored).
+struct TcpConn {
+    write: tokio::net::tcp::OwnedWriteHalf,
+    closed: Arc<AtomicBool>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TcpConn {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
 enum Transport {
-    Tcp(Option<TcpStream>),
+    Tcp(Option<TcpConn>),
     Udp(Option<UdpSocket>, Option<SocketAddr>),
 }
 
@@ -225,17 +241,18 @@ impl CotSink {
         Duration::from_millis(self.cfg.connect_timeout_ms)
     }
 
-    async fn send(&mut self, doc: &[u8], stats: &SinkStats) -> std::io::Result<()> {
+    async fn send(&mut self, doc: &[u8], stats: &Arc<SinkStats>) -> std::io::Result<()> {
         let timeout = self.timeout();
         let address = self.cfg.address.clone();
         let ttl = self.cfg.multicast_ttl;
         match &mut self.transport {
             Transport::Tcp(conn) => {
-                if let Some(s) = conn.as_ref() {
-                    if peer_closed(s) {
-                        tracing::info!(sink = %self.cfg.name, "TAK server closed the connection; reconnecting");
-                        *conn = None;
-                    }
+                if conn
+                    .as_ref()
+                    .is_some_and(|c| c.closed.load(Ordering::Acquire))
+                {
+                    tracing::info!(sink = %self.cfg.name, "TAK server closed the connection; reconnecting");
+                    *conn = None;
                 }
                 if conn.is_none() {
                     let s = tokio::time::timeout(timeout, connect(&address))
@@ -243,10 +260,17 @@ impl CotSink {
                         .map_err(|_| std::io::Error::other("connect timed out"))??;
                     let _ = s.set_nodelay(true);
                     tracing::info!(sink = %self.cfg.name, address = %address, "connected to the TAK server");
-                    *conn = Some(s);
+                    let (read, write) = s.into_split();
+                    let closed = Arc::new(AtomicBool::new(false));
+                    let reader = tokio::spawn(watch_close(read, closed.clone(), stats.clone()));
+                    *conn = Some(TcpConn {
+                        write,
+                        closed,
+                        reader,
+                    });
                     stats.connected.store(true, Ordering::Relaxed);
                 }
-                let s = conn.as_mut().expect("connected above");
+                let s = &mut conn.as_mut().expect("connected above").write;
                 let r = tokio::time::timeout(timeout, async {
                     s.write_all(doc).await?;
                     s.write_all(b"\n").await?;
@@ -367,7 +391,7 @@ impl CotSink {
         }
         stats.pending.store(0, Ordering::Relaxed);
         if let Transport::Tcp(Some(s)) = &mut self.transport {
-            let _ = tokio::time::timeout(Duration::from_secs(1), s.shutdown()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), s.write.shutdown()).await;
         }
     }
 }
@@ -383,19 +407,25 @@ async fn connect(address: &str) -> std::io::Result<TcpStream> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no address")))
 }
 
-/// Has the server closed (or reset) the connection? Whatever it sent us
-/// (TAK servers may send pings or garbage) is read and ignored.
-fn peer_closed(s: &TcpStream) -> bool {
+/// Read (and ignore) whatever the server sends — TAK servers may send
+/// pings, a hostile peer garbage — until it closes or resets the
+/// connection; then flag it, so the next event reconnects first instead of
+/// being written into a dead socket.
+async fn watch_close(
+    mut read: tokio::net::tcp::OwnedReadHalf,
+    closed: Arc<AtomicBool>,
+    stats: Arc<SinkStats>,
+) {
+    use tokio::io::AsyncReadExt;
     let mut buf = [0u8; 4096];
-    for _ in 0..64 {
-        match s.try_read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
-            Err(_) => return true,
+    loop {
+        match read.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
         }
     }
-    false
+    closed.store(true, Ordering::Release);
+    stats.connected.store(false, Ordering::Relaxed);
 }
 
 impl AlertSink for CotSink {

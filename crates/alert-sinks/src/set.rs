@@ -103,6 +103,9 @@ impl SinkSet {
         for (c, sink, grace) in built {
             let (tx, rx) = mpsc::channel(c.queue_capacity());
             let stats = Arc::new(SinkStats::default());
+            stats
+                .pending
+                .store(sink.initial_pending(), Ordering::Relaxed);
             let inbox = Inbox {
                 name: c.name().to_string(),
                 rx,

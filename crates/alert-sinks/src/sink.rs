@@ -33,6 +33,12 @@ pub trait AlertSink: Send + 'static {
     /// and return) or aborted (return promptly). Deliveries, failures and
     /// what is pending are reported through [`Inbox::stats`].
     fn run(self: Box<Self>, inbox: Inbox) -> SinkFuture;
+
+    /// Alerts already pending when the sink is built (the webhook's
+    /// outbox left from the last run), so status is right from the start.
+    fn initial_pending(&self) -> u64 {
+        0
+    }
 }
 
 /// Counters and gauges of one sink, shared between the sink's thread and

@@ -413,6 +413,10 @@ impl AlertSink for WebhookSink {
     fn run(self: Box<Self>, inbox: Inbox) -> SinkFuture {
         Box::pin(self.main(inbox))
     }
+
+    fn initial_pending(&self) -> u64 {
+        self.outbox.len()
+    }
 }
 
 #[cfg(test)]
