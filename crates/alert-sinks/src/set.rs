@@ -66,6 +66,7 @@ struct Handle {
 pub struct SinkSet {
     sinks: Vec<Handle>,
     abort: watch::Sender<bool>,
+    closing: watch::Sender<bool>,
 }
 
 fn build(cfg: &SinkConfig) -> Result<(Box<dyn AlertSink>, Duration), String> {
@@ -99,6 +100,7 @@ impl SinkSet {
             built.push((c, sink, grace));
         }
         let (abort, abort_rx) = watch::channel(false);
+        let (closing, closing_rx) = watch::channel(false);
         let mut sinks = Vec::with_capacity(built.len());
         for (c, sink, grace) in built {
             let (tx, rx) = mpsc::channel(c.queue_capacity());
@@ -111,6 +113,7 @@ impl SinkSet {
                 rx,
                 stats: stats.clone(),
                 abort: abort_rx.clone(),
+                closing: closing_rx.clone(),
             };
             let (done_tx, done_rx) = oneshot::channel();
             let name = c.name().to_string();
@@ -149,7 +152,11 @@ impl SinkSet {
                 done: Mutex::new(Some(done_rx)),
             });
         }
-        Ok(SinkSet { sinks, abort })
+        Ok(SinkSet {
+            sinks,
+            abort,
+            closing,
+        })
     }
 
     /// Offer one alert change to every sink. Never blocks: a sink whose
@@ -275,6 +282,7 @@ impl SinkSet {
     /// `shutdown_grace_ms` plus 5 s), then abort what is still running.
     /// Alerts published afterwards are counted as dropped.
     pub async fn shutdown(&self) {
+        let _ = self.closing.send(true);
         for h in &self.sinks {
             h.tx.write().unwrap_or_else(|p| p.into_inner()).take();
         }

@@ -170,26 +170,25 @@ pub struct Inbox {
     pub(crate) rx: mpsc::Receiver<Arc<Alert>>,
     pub(crate) stats: Arc<SinkStats>,
     pub(crate) abort: watch::Receiver<bool>,
+    pub(crate) closing: watch::Receiver<bool>,
+}
+
+impl Drop for Inbox {
+    /// Alerts a sink leaves in its queue (abort, or a sink giving up)
+    /// are counted as dropped, never silently lost.
+    fn drop(&mut self) {
+        let mut n = 0;
+        while self.rx.try_recv().is_ok() {
+            n += 1;
+        }
+        if n > 0 {
+            self.stats.dropped_other.fetch_add(n, Ordering::Relaxed);
+            tracing::warn!(sink = %self.name, dropped = n, "alert sink stopped with alerts queued: DROPPED");
+        }
+    }
 }
 
 impl Inbox {
-    /// A stand-alone inbox (for running a sink outside a set, e.g. in
-    /// tests): the sender feeds it, `abort` stops it.
-    pub fn new(
-        name: &str,
-        capacity: usize,
-    ) -> (mpsc::Sender<Arc<Alert>>, watch::Sender<bool>, Inbox) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        let (atx, arx) = watch::channel(false);
-        let inbox = Inbox {
-            name: name.to_string(),
-            rx,
-            stats: Arc::new(SinkStats::default()),
-            abort: arx,
-        };
-        (tx, atx, inbox)
-    }
-
     /// The sink's name (for logs).
     pub fn name(&self) -> &str {
         &self.name
@@ -221,7 +220,7 @@ impl Inbox {
     /// No more alerts will be published (shutdown), whether or not some
     /// are still queued.
     pub fn is_closing(&self) -> bool {
-        self.rx.is_closed()
+        *self.closing.borrow() || self.rx.is_closed()
     }
 
     /// The set was dropped without a shutdown: stop now.
@@ -235,10 +234,22 @@ impl Inbox {
         wait_abort(&mut abort).await
     }
 
-    /// Sleep, cut short by an abort. Returns false on abort.
+    /// Sleep, cut short by an abort or by the start of a shutdown (so a
+    /// long backoff does not outlast the shutdown grace). Returns false on
+    /// abort.
     pub async fn sleep(&self, d: Duration) -> bool {
+        let mut closing = self.closing.clone();
+        let was_closing = self.is_closing();
+        let closes = async {
+            if was_closing {
+                std::future::pending::<()>().await
+            } else {
+                let _ = closing.wait_for(|c| *c).await;
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(d) => !self.is_aborted(),
+            _ = closes => !self.is_aborted(),
             _ = self.aborted() => false,
         }
     }

@@ -262,16 +262,21 @@ impl WebhookSink {
         if let Some(dl) = deadline {
             until = until.min(dl);
         }
+        if inbox.is_closing() {
+            self.absorb(inbox, None);
+            return inbox
+                .sleep(until.saturating_duration_since(Instant::now()))
+                .await;
+        }
         loop {
             if inbox.is_aborted() {
                 return false;
             }
             if inbox.is_closing() {
+                // A shutdown began: back to the main loop, which sets the
+                // grace deadline and tries once more.
                 self.absorb(inbox, None);
-                return tokio::select! {
-                    _ = tokio::time::sleep_until(until) => true,
-                    _ = inbox.aborted() => false,
-                };
+                return true;
             }
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => return true,

@@ -236,6 +236,8 @@ async fn receiver_outage_loses_nothing_and_keeps_order() {
 
     set.publish_all(&sent[..5]);
     wait_until("the first 5 alerts", 30, || r.distinct().len() == 5).await;
+    // (and their answers read, so none is in flight when the receiver dies)
+    wait_until("5 deliveries", 30, || status(&set).delivered == 5).await;
 
     r.down().await;
     set.publish_all(&sent[5..30]);
