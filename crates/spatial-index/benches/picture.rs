@@ -7,12 +7,20 @@
 //! `cargo bench -p spatial-index --bench picture`; `SI_SIZES=10000,100000`
 //! limits the fleet sizes and `SI_ZONES=shipped` (or `10k`) the zone sets.
 //! Memory per vessel: `--bench memory`.
+//!
+//! Times are the benchmark thread's CPU time (see `support/cputime.rs`):
+//! the development machines have two cores shared with builds, and wall
+//! time would count the time spent waiting for a core.
 
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "support/cputime.rs"]
+mod cputime;
+
 use std::time::Duration;
 
+use cputime::CpuTime;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use spatial_index::{GeoBox, Picture, PictureConfig};
 use support::*;
@@ -54,7 +62,7 @@ fn viewport_for(p: &Picture, target: usize) -> (GeoBox, usize) {
     best
 }
 
-fn updates(c: &mut Criterion) {
+fn updates(c: &mut Criterion<CpuTime>) {
     let only = std::env::var("SI_ZONES").unwrap_or_default();
     for (zname, random) in [("shipped_zones", false), ("10k_random_zones", true)] {
         if !only.is_empty() && !zname.starts_with(&only) {
@@ -90,7 +98,7 @@ fn updates(c: &mut Criterion) {
     }
 }
 
-fn queries(c: &mut Criterion, p: &Picture) {
+fn queries(c: &mut Criterion<CpuTime>, p: &Picture) {
     let mut g = c.benchmark_group(format!("query_{}_vessels", p.len()));
     g.sample_size(30).measurement_time(Duration::from_secs(4));
     let (vp, found) = viewport_for(p, 10_000);
@@ -123,5 +131,9 @@ fn queries(c: &mut Criterion, p: &Picture) {
     g.finish();
 }
 
-criterion_group!(benches, updates);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = updates
+}
 criterion_main!(benches);
