@@ -89,12 +89,16 @@ async fn wait_for_replay(addr: &str, n: u64) {
             .unwrap()
             .iter()
             .any(|s| s["name"] == "replay" && s["state"] == "finished");
-        if finished && st["vessels"].as_u64().unwrap_or(0) >= n {
+        let drained = st["queue_depth"].as_u64() == Some(0);
+        if finished && drained && st["vessels"].as_u64().unwrap_or(0) >= n {
             // The pipeline may still hold the last batch for a moment.
             tokio::time::sleep(Duration::from_millis(500)).await;
             return;
         }
-        assert!(Instant::now() < deadline, "replay never finished: {st} {sources}");
+        assert!(
+            Instant::now() < deadline,
+            "replay never finished: {st} {sources}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -299,5 +303,81 @@ async fn an_own_asset_gnss_feed_is_on_the_picture() {
         "the recording's own position (Harlingen, NL): {lat}"
     );
     let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_the_configured_sinks_including_acknowledgements() {
+    let rec = tmp("sim-30m.nmea");
+    assert!(lookout()
+        .args(["simulate", "--duration", "30m", "-o"])
+        .arg(&rec)
+        .status()
+        .unwrap()
+        .success());
+    let journal = tmp("alerts.jsonl");
+    let config = tmp("sinks.toml");
+    std::fs::write(
+        &config,
+        format!("listen = \"127.0.0.1:0\"\n[[sinks]]\ntype = \"json_lines\"\nname = \"journal\"\npath = \"{}\"\n", journal.display()),
+    )
+    .unwrap();
+    let (mut child, addr) = serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--replay",
+        rec.to_str().unwrap(),
+        "--speed",
+        "max",
+    ]);
+    wait_for_replay(&addr, 200).await;
+    let alerts = get(&addr, "/api/alerts").await;
+    let beacon = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "distress_beacon" && a["state"] != "cleared")
+        .cloned()
+        .unwrap_or_else(|| panic!("the scenario SART raised no distress alert: {alerts}"));
+    assert_eq!(beacon["severity"], "critical");
+    // Acknowledge over HTTP (auth is off on loopback: anonymous admin).
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let id = beacon["id"].as_str().unwrap();
+        let body = r#"{"note":"RESCUE 1 tasked"}"#;
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(
+            format!("POST /api/alerts/{id}/ack HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).await.unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let raised = lines
+            .iter()
+            .any(|a| a["kind"] == "distress_beacon" && a["state"] == "raised");
+        let acked = lines.iter().any(|a| {
+            a["id"] == beacon["id"]
+                && a["state"] == "acknowledged"
+                && a["note"] == "RESCUE 1 tasked"
+        });
+        if raised && acked {
+            break;
+        }
+        assert!(Instant::now() < deadline, "journal: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
 }

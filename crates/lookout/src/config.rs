@@ -51,6 +51,10 @@ pub struct LookoutConfig {
     pub demo: DemoConfig,
     #[serde(default)]
     pub alerts: AlertConfig,
+    /// Where alerts go besides the WebSocket: `[[sinks]]` (webhook with a
+    /// durable outbox, JSON lines, Cursor-on-Target).
+    #[serde(default)]
+    pub sinks: Vec<alert_sinks::SinkConfig>,
 }
 
 /// The built-in demonstration, used when no source is configured.
@@ -113,6 +117,7 @@ impl LookoutConfig {
     /// Checks across sections.
     pub fn check(&self) -> Result<(), String> {
         self.ingest.validate().map_err(|e| e.to_string())?;
+        alert_sinks::config::validate_all(&self.sinks).map_err(|e| e.to_string())?;
         if !(self.demo.speed > 0.0 && self.demo.speed.is_finite()) {
             return Err("demo.speed must be a positive number".into());
         }

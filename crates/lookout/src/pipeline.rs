@@ -131,6 +131,7 @@ impl Pipeline {
 
     fn publish_alerts(&self, alerts: Vec<Alert>) {
         for a in alerts {
+            self.state.sinks.publish(&a);
             self.hub.publish_alert(a.to_json().into());
         }
     }

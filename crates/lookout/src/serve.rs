@@ -173,6 +173,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (cfg.ingest.sources.clone(), Mode::Live)
     };
 
+    let sinks = Arc::new(alert_sinks::SinkSet::start(&cfg.sinks).map_err(|e| e.to_string())?);
     let registry = Arc::new(SourceRegistry::default());
     let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
     let (trigger, shutdown) = source::shutdown_pair();
@@ -199,6 +200,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ))),
         alerts: Mutex::new(AlertEngine::new(cfg.alerts.clone())),
         own_assets: Mutex::new(Default::default()),
+        sinks: sinks.clone(),
         registry: registry.clone(),
         queue: monitor,
         mode,
@@ -295,6 +297,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(10), pipeline_task).await;
+    sinks.shutdown().await;
     if let Some(p) = demo_file {
         let _ = std::fs::remove_file(p);
     }

@@ -100,6 +100,8 @@ pub struct LiveState {
     pub alerts: Mutex<AlertEngine>,
     /// Own assets from GNSS feeds.
     pub own_assets: Mutex<OwnAssets>,
+    /// Alert sinks (webhook, files, TAK).
+    pub sinks: Arc<alert_sinks::SinkSet>,
     pub registry: Arc<SourceRegistry>,
     pub queue: QueueMonitor,
     pub mode: Mode,
@@ -289,6 +291,8 @@ impl PictureApi for LiveState {
         // publish it with the next batch, the HTTP/WS layer publishes it
         // now. Drop the queued copy so clients do not see it twice.
         let _ = engine.take_changes();
+        drop(engine);
+        self.sinks.publish(&alert);
         tracing::info!(alert = %alert.id, by = %who, "alert acknowledged");
         serde_json::to_value(alert).map_err(|e| e.to_string())
     }
@@ -309,6 +313,8 @@ impl PictureApi for LiveState {
             "zones": p.zones().len(),
             "messages_per_s": self.rate_milli.load(Ordering::Relaxed) as f64 / 1000.0,
             "sources": self.registry.len(),
+            "queue_depth": self.queue.stats().depth,
+            "sinks": self.sinks.status(),
         })
     }
 
