@@ -139,36 +139,37 @@ export class AlertsPanel {
     }
   }
 
+  /** Fill an alert's element in place (its buttons stay, so a click in progress lands). */
   fill(li, a) {
+    if (!li.firstChild) {
+      li.innerHTML = `<div class="a-head"><span class="sev"></span> <span class="kind"></span> <span class="time"></span></div>
+        <div class="msg"></div><div class="a-foot"><span class="state"></span>
+        <button class="nearest" title="Who can reach this position first">Nearest</button><button class="ack">Ack</button></div>`;
+      li.querySelector('button.nearest').onclick = (e) => {
+        e.stopPropagation();
+        const cur = this.alerts.get(li.dataset.id);
+        this.onNearest(cur.lat, cur.lon, cur);
+      };
+      const ack = li.querySelector('button.ack');
+      ack.onclick = (e) => {
+        e.stopPropagation();
+        this.ack(li.dataset.id, ack);
+      };
+    }
     li.className = `alert sev-${a.severity} st-${a.state}`;
     li.dataset.id = a.id;
     li.dataset.state = a.state;
-    const when = a.time ? a.time.slice(11, 19) + 'Z' : '';
-    const who = a.acknowledged_by ? ` by ${esc(a.acknowledged_by)}` : '';
-    li.innerHTML = `<div class="a-head"><span class="sev">${esc(a.severity)}</span> <span class="kind">${esc(a.kind.replace(/_/g, ' '))}</span>
-      <span class="time">${when}</span></div><div class="msg">${esc(a.message)}</div>
-      <div class="a-foot"><span class="state">${esc(a.state)}${who}</span></div>`;
-    const foot = li.querySelector('.a-foot');
-    if (a.lat != null) {
-      const b = document.createElement('button');
-      b.textContent = 'Nearest';
-      b.className = 'nearest';
-      b.title = 'Who can reach this position first';
-      b.onclick = (e) => {
-        e.stopPropagation();
-        this.onNearest(a.lat, a.lon, a);
-      };
-      foot.append(b);
-    }
-    if (a.state !== 'acknowledged' && a.state !== 'cleared') {
-      const b = document.createElement('button');
-      b.textContent = 'Ack';
-      b.className = 'ack';
-      b.onclick = (e) => {
-        e.stopPropagation();
-        this.ack(a.id, b);
-      };
-      foot.append(b);
-    }
+    const set = (sel, text) => {
+      const el = li.querySelector(sel);
+      if (el.textContent !== text) el.textContent = text;
+    };
+    set('.sev', a.severity);
+    set('.kind', a.kind.replace(/_/g, ' '));
+    set('.time', a.time ? a.time.slice(11, 19) + 'Z' : '');
+    set('.msg', a.message);
+    set('.state', `${a.state}${a.acknowledged_by ? ` by ${a.acknowledged_by}` : ''}`);
+    li.querySelector('button.nearest').hidden = a.lat == null;
+    const done = a.state === 'acknowledged' || a.state === 'cleared';
+    li.querySelector('button.ack').hidden = done;
   }
 }
