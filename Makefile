@@ -7,7 +7,7 @@ LOOKOUT := target/release/lookout
 ## Build and run the main job on the embedded default (no external services):
 ## the live picture of the bundled central-Mediterranean demo scenario at
 ## http://127.0.0.1:8080 (WebSocket at /ws, API at /api/...). Ctrl-C stops it.
-run: build
+run: build web
 	$(LOOKOUT) serve --config config/lookout.toml
 
 build:
@@ -18,6 +18,7 @@ test: test-deps build
 	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	$(MAKE) lint
+	$(MAKE) web-test
 
 test-deps:
 	@command -v gpsdecode >/dev/null 2>&1 || { \

@@ -217,9 +217,13 @@ fn handle(
                 ));
             }
             match api.acknowledge(&alert_id, &who.name, note.as_deref()) {
-                Ok(alert) => Ok(Some(
-                    serde_json::json!({"type": "acked", "alert": alert}).to_string(),
-                )),
+                Ok(alert) => {
+                    // Every client with an alerts channel sees the new state.
+                    hub.publish_alert(alert.to_string().into());
+                    Ok(Some(
+                        serde_json::json!({"type": "acked", "alert": alert}).to_string(),
+                    ))
+                }
                 Err(e) => Err((ProtocolError::new("bad_request", e), None)),
             }
         }

@@ -647,8 +647,14 @@ async fn every_endpoint_refuses_missing_and_invalid_tokens_and_enforces_roles() 
     let mut ws = connect(s.addr, Some("viewer-token")).await.unwrap();
     let hello = next(&mut ws).await;
     assert_eq!(hello["role"], "viewer");
-    // A viewer cannot acknowledge over the WebSocket; an operator can, and
-    // the acknowledgement records who.
+    // A viewer cannot acknowledge over the WebSocket; an operator can, the
+    // acknowledgement records who, and every client with an alerts channel
+    // sees the new state.
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"alerts","channels":["alerts"]}),
+    )
+    .await;
     send(&mut ws, json!({"type":"ack","alert_id":"a1"})).await;
     assert_eq!(next_of(&mut ws, "error").await["code"], "forbidden");
     let mut op = connect(s.addr, Some("operator-token")).await.unwrap();
@@ -661,6 +667,9 @@ async fn every_endpoint_refuses_missing_and_invalid_tokens_and_enforces_roles() 
         next_of(&mut op, "acked").await["alert"]["acknowledged_by"],
         "duty"
     );
+    let seen = next_of(&mut ws, "alert").await;
+    assert_eq!(seen["alert"]["state"], "acknowledged");
+    assert_eq!(seen["alert"]["acknowledged_by"], "duty");
     assert!(s
         .picture
         .acks
