@@ -106,8 +106,38 @@ async fn wait_for_replay(addr: &str, n: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_a_replay_over_websocket_and_http_and_shuts_down_cleanly() {
     let rec = simulated_15m();
-    let (mut child, addr) = serve(&["--replay", rec.to_str().unwrap(), "--speed", "max"]);
+    let web = tmp("web-root");
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>Lookout</title>",
+    )
+    .unwrap();
+    let (mut child, addr) = serve(&[
+        "--replay",
+        rec.to_str().unwrap(),
+        "--speed",
+        "max",
+        "--web-root",
+        web.to_str().unwrap(),
+    ]);
     wait_for_replay(&addr, 200).await;
+    // The web client's files are served at / beside the API.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).await.unwrap();
+        assert!(
+            resp.starts_with("HTTP/1.1 200")
+                && resp.contains("text/html")
+                && resp.contains("<title>Lookout</title>"),
+            "{resp}"
+        );
+    }
 
     // WebSocket: a viewport around Lampedusa gets only vessels inside it.
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))

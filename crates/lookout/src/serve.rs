@@ -282,8 +282,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             "; authentication OFF (loopback only)"
         }
     );
-    let served =
-        broadcast::server::serve_on(listener, app, shutdown_tx, broadcast::server::signal()).await;
+    let web_root = args.web_root.is_dir().then(|| args.web_root.clone());
+    if web_root.is_none() {
+        tracing::info!(path = %args.web_root.display(), "no web client build found; serving the API only");
+    }
+    let served = broadcast::server::serve_with_files(
+        listener,
+        app,
+        web_root,
+        shutdown_tx,
+        broadcast::server::signal(),
+    )
+    .await;
 
     // WebSocket sessions are sending their close frames: give them a moment.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
