@@ -1,0 +1,650 @@
+//! `bench-ws`: WebSocket fan-out under load — delivered updates/s and the
+//! latency from the server's receipt of a line to a client's receipt of the
+//! update, for many viewport clients, fast all-area clients and stalled
+//! clients, against `lookout serve` or a Signal K server.
+//!
+//! ```text
+//! bench-ws --target lookout --http 127.0.0.1:8092 --feed-tcp 127.0.0.1:10193 \
+//!     --recording ws-100k.nmea --preload-lines 2400000 --rate 20000 \
+//!     --clients 1000 --fast-clients 1 --stalled 100 --phase-seconds 45 --server-pid PID
+//! ```
+//!
+//! Steps (all bounded; loopback only):
+//!
+//! 1. A feeder thread connects to the server's NMEA TCP input and sends the
+//!    recording's lines with their TAG blocks removed: first
+//!    `--preload-lines` at `--preload-rate` (to fill the picture — 100,000
+//!    vessels), then `--rate` lines/s until the end.
+//! 2. `--clients` clients connect, each with a random viewport over the
+//!    central Mediterranean (0.5°–3° wide) at `--client-hz`; `--fast-clients`
+//!    subscribe to the whole area at `--fast-hz`. Lookout: `/ws`,
+//!    `subscribe` with `bbox` and `max_rate_hz`. Signal K:
+//!    `/signalk/v1/stream?subscribe=none`, then a subscription to
+//!    `navigation.position` with `policy: fixed`, `period` = 1000/hz ms
+//!    (Signal K's per-vessel coalescing, like Lookout's) and, for viewport
+//!    clients, a `relativePosition` context (circle around the viewport's
+//!    centre, radius half its diagonal) — Signal K has no box filter.
+//! 3. Phase 1 (`--phase-seconds`): every update received is measured.
+//! 4. Phase 2: `--stalled` more clients connect with a 4 KiB receive buffer,
+//!    subscribe to everything at the highest rate and never read; the others
+//!    are measured again, and the server's RSS (`/proc/PID/status`) is
+//!    sampled every second throughout.
+//!
+//! Latency: the lines carry no TAG block, so the server stamps each with
+//! its receive time (UNIX ms) and that is the vessel's `last_seen`
+//! (Lookout) or the update's `timestamp` (Signal K). For each vessel in
+//! each update, latency = client receive time − that stamp, both read from
+//! this machine's clock. It is the latency of the *latest* line of that
+//! vessel (earlier ones were coalesced away, as the protocol intends).
+//! Snapshots are not counted.
+
+use bench_tools::pace::Pacer;
+use bench_tools::recording::Lines;
+use bench_tools::stats::Samples;
+use bench_tools::timefmt::{find, scan_times};
+use bench_tools::{http, metrics, now_unix_ms, procfs, require_loopback};
+use clap::{Parser, ValueEnum};
+use futures_util::{SinkExt, StreamExt};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    Lookout,
+    Signalk,
+}
+
+#[derive(Parser)]
+#[command(about = "WebSocket fan-out benchmark: updates/s and receive-to-client latency")]
+struct Args {
+    #[arg(long, value_enum, default_value = "lookout")]
+    target: Target,
+    /// The server's HTTP/WebSocket address.
+    #[arg(long, default_value = "127.0.0.1:8092")]
+    http: SocketAddr,
+    /// The server's NMEA TCP input (Lookout `tcp_listener`; Signal K's
+    /// NMEA 0183 TCP server, port 10110 by default).
+    #[arg(long, default_value = "127.0.0.1:10193")]
+    feed_tcp: SocketAddr,
+    /// Recording to feed (TAG blocks are removed).
+    #[arg(long)]
+    recording: PathBuf,
+    /// Lines sent first, fast, to fill the picture.
+    #[arg(long, default_value_t = 2_400_000)]
+    preload_lines: usize,
+    #[arg(long, default_value_t = 150_000.0)]
+    preload_rate: f64,
+    /// Lines/s during the measurement.
+    #[arg(long, default_value_t = 20_000.0)]
+    rate: f64,
+    /// Viewport clients.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    #[arg(long, default_value_t = 1.0)]
+    client_hz: f64,
+    /// All-area clients.
+    #[arg(long, default_value_t = 1)]
+    fast_clients: usize,
+    #[arg(long, default_value_t = 10.0)]
+    fast_hz: f64,
+    /// Clients that subscribe and never read (phase 2).
+    #[arg(long, default_value_t = 100)]
+    stalled: usize,
+    /// Length of each measured phase.
+    #[arg(long, default_value_t = 40.0)]
+    phase_seconds: f64,
+    /// Seconds between the clients' connection and the first phase.
+    #[arg(long, default_value_t = 5.0)]
+    warmup_seconds: f64,
+    /// Seconds to let the server digest the preload before clients connect.
+    #[arg(long, default_value_t = 5.0)]
+    settle_seconds: f64,
+    /// Server PID for RSS and CPU.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Seed for the viewports.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Write the report as JSON here too.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
+}
+
+/// Measurements of one group of clients in one phase.
+#[derive(Default)]
+struct Group {
+    messages: AtomicU64,
+    vessels: AtomicU64,
+    bytes: AtomicU64,
+    snapshots: AtomicU64,
+    latency: Mutex<Samples>,
+}
+
+const PHASES: usize = 3; // 0 warm-up (ignored), 1 baseline, 2 with stalled clients
+
+struct Shared {
+    phase: AtomicU8,
+    stop: AtomicBool,
+    /// [group][phase]: group 0 viewport clients, 1 fast clients.
+    groups: [[Group; PHASES]; 2],
+    connected: AtomicU64,
+    first_frame: AtomicU64,
+    failed: AtomicU64,
+    closed: AtomicU64,
+    /// The first few reasons clients were closed.
+    close_reasons: Mutex<Vec<String>>,
+}
+
+#[derive(Clone, Copy)]
+struct View {
+    bbox: Option<[f64; 4]>,
+    hz: f64,
+}
+
+fn random_view(hz: f64) -> View {
+    let w = 0.5 + fastrand::f64() * 2.5;
+    let h = 0.5 + fastrand::f64() * 2.0;
+    let lon = 10.0 + fastrand::f64() * (16.5 - 10.0 - w);
+    let lat = 33.0 + fastrand::f64() * (38.0 - 33.0 - h);
+    View {
+        bbox: Some([lon, lat, lon + w, lat + h]),
+        hz,
+    }
+}
+
+fn ws_url(t: Target, addr: SocketAddr) -> String {
+    match t {
+        Target::Lookout => format!("ws://{addr}/ws"),
+        Target::Signalk => format!("ws://{addr}/signalk/v1/stream?subscribe=none"),
+    }
+}
+
+fn subscribe_msg(t: Target, v: View) -> String {
+    match t {
+        Target::Lookout => {
+            let bbox = v
+                .bbox
+                .map(|b| {
+                    format!(
+                        "\"bbox\":[{:.4},{:.4},{:.4},{:.4}],",
+                        b[0], b[1], b[2], b[3]
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "{{\"type\":\"subscribe\",\"id\":\"map\",{bbox}\"max_rate_hz\":{},\"channels\":[\"vessels\"]}}",
+                v.hz
+            )
+        }
+        Target::Signalk => {
+            let period = (1000.0 / v.hz).round() as u64;
+            let context = match v.bbox {
+                Some(b) => {
+                    let (clon, clat) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                    let dx = (b[2] - b[0]) / 2.0 * 60.0 * 1852.0 * clat.to_radians().cos();
+                    let dy = (b[3] - b[1]) / 2.0 * 60.0 * 1852.0;
+                    format!(
+                        "{{\"radius\":{:.0},\"position\":{{\"latitude\":{clat:.4},\"longitude\":{clon:.4}}}}}",
+                        (dx * dx + dy * dy).sqrt()
+                    )
+                }
+                None => "\"vessels.*\"".into(),
+            };
+            format!(
+                "{{\"context\":{context},\"subscribe\":[{{\"path\":\"navigation.position\",\"period\":{period},\"policy\":\"fixed\"}}]}}"
+            )
+        }
+    }
+}
+
+/// Measure one text frame.
+fn measure(t: Target, text: &[u8], g: &Group, recv_ms: i64) {
+    let head = &text[..text.len().min(48)];
+    let (is_update, key): (bool, &[u8]) = match t {
+        Target::Lookout => {
+            if find(head, b"\"type\":\"snapshot\"").is_some() {
+                g.snapshots.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            (
+                find(head, b"\"type\":\"update\"").is_some(),
+                b"\"last_seen\":\"",
+            )
+        }
+        Target::Signalk => (find(text, b"\"updates\"").is_some(), b"\"timestamp\":\""),
+    };
+    if !is_update {
+        return;
+    }
+    g.messages.fetch_add(1, Ordering::Relaxed);
+    g.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+    let mut local = Vec::new();
+    for ts in scan_times(text, key) {
+        local.push(recv_ms - ts);
+    }
+    g.vessels.fetch_add(local.len() as u64, Ordering::Relaxed);
+    if !local.is_empty() {
+        let mut s = g.latency.lock().unwrap_or_else(|e| e.into_inner());
+        s.0.extend_from_slice(&local);
+    }
+}
+
+/// Client limits large enough for a snapshot of the whole picture
+/// (100,000 vessels are ~30 MB of JSON in one frame).
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(1 << 30))
+        .max_frame_size(Some(1 << 30))
+}
+
+async fn client(t: Target, url: String, view: View, group: usize, sh: Arc<Shared>) {
+    let conn = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config()), true),
+    )
+    .await;
+    let mut ws = match conn {
+        Ok(Ok((ws, _))) => ws,
+        other => {
+            sh.failed.fetch_add(1, Ordering::Relaxed);
+            let why = match other {
+                Ok(Err(e)) => e.to_string(),
+                _ => "connect timed out (30 s)".into(),
+            };
+            let mut r = sh.close_reasons.lock().unwrap_or_else(|e| e.into_inner());
+            if r.len() < 5 {
+                r.push(format!("group {group}: connect failed: {why}"));
+            }
+            return;
+        }
+    };
+    sh.connected.fetch_add(1, Ordering::Relaxed);
+    if ws
+        .send(Message::text(subscribe_msg(t, view)))
+        .await
+        .is_err()
+    {
+        sh.failed.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let mut first = true;
+    while !sh.stop.load(Ordering::Relaxed) {
+        let next = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+        let msg = match next {
+            Err(_) => continue,
+            Ok(None) | Ok(Some(Err(_))) => {
+                sh.closed.fetch_add(1, Ordering::Relaxed);
+                let why = match next {
+                    Ok(Some(Err(e))) => e.to_string(),
+                    _ => "end of stream".into(),
+                };
+                let mut r = sh.close_reasons.lock().unwrap_or_else(|e| e.into_inner());
+                if r.len() < 5 {
+                    r.push(format!("group {group}: {why}"));
+                }
+                return;
+            }
+            Ok(Some(Ok(m))) => m,
+        };
+        if let Message::Text(text) = msg {
+            let recv = now_unix_ms();
+            if first {
+                first = false;
+                sh.first_frame.fetch_add(1, Ordering::Relaxed);
+            }
+            let phase = sh.phase.load(Ordering::Relaxed) as usize;
+            if phase > 0 {
+                measure(t, text.as_bytes(), &sh.groups[group][phase], recv);
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
+}
+
+/// A client that subscribes to everything at the highest rate and never
+/// reads; its socket has a 4 KiB receive buffer so it fills at once.
+async fn stalled_client(
+    t: Target,
+    addr: SocketAddr,
+    url: String,
+) -> anyhow::Result<tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.set_recv_buffer_size(4096)?;
+    let stream = sock.connect(addr).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(url.as_str(), stream).await?;
+    let hz = if t == Target::Lookout { 20.0 } else { 10.0 };
+    ws.send(Message::text(subscribe_msg(t, View { bbox: None, hz })))
+        .await?;
+    Ok(ws)
+}
+
+fn feeder(
+    lines: Arc<Lines>,
+    to: SocketAddr,
+    (preload, preload_rate, rate): (usize, f64, f64),
+    sh: Arc<Shared>,
+    preloaded: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+) -> anyhow::Result<()> {
+    let mut s = std::net::TcpStream::connect(to)?;
+    let mut buf = Vec::with_capacity(1 << 20);
+    let mut i = 0usize;
+    let mut stage =
+        |count: usize, rate: f64, i: &mut usize, stop_on_flag: bool| -> anyhow::Result<()> {
+            let pacer = Pacer::new(rate);
+            let start = *i;
+            while *i - start < count && !(stop_on_flag && sh.stop.load(Ordering::Relaxed)) {
+                let due = (pacer.due() as usize).min(count);
+                if due <= *i - start {
+                    Pacer::idle();
+                    continue;
+                }
+                while *i - start < due {
+                    buf.extend_from_slice(lines.get(*i));
+                    buf.extend_from_slice(b"\r\n");
+                    *i += 1;
+                }
+                s.write_all(&buf)?;
+                buf.clear();
+                sent.store(*i as u64, Ordering::Relaxed);
+            }
+            Ok(())
+        };
+    stage(preload, preload_rate, &mut i, false)?;
+    preloaded.store(true, Ordering::Relaxed);
+    stage(usize::MAX / 2, rate, &mut i, true)?;
+    Ok(())
+}
+
+fn rss_mib(pid: Option<u32>) -> Option<f64> {
+    pid.and_then(procfs::rss_kib).map(|k| k as f64 / 1024.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    require_loopback(&args.http)?;
+    require_loopback(&args.feed_tcp)?;
+    if !(args.phase_seconds > 0.0 && args.phase_seconds <= 300.0) {
+        anyhow::bail!("--phase-seconds must be in (0, 300]");
+    }
+    if args.clients + args.fast_clients + args.stalled > 5000 {
+        anyhow::bail!("at most 5000 clients in all");
+    }
+    fastrand::seed(args.seed);
+    let measured_s = args.settle_seconds + args.warmup_seconds + 2.0 * args.phase_seconds + 60.0;
+    let want = args.preload_lines + (args.rate * measured_s) as usize;
+    let t = Instant::now();
+    let lines = Arc::new(Lines::load(&args.recording, want, true)?);
+    eprintln!(
+        "bench-ws: {} lines loaded in {:.1} s (the feed cycles them if it runs past the end)",
+        lines.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let sh = Arc::new(Shared {
+        phase: AtomicU8::new(0),
+        stop: AtomicBool::new(false),
+        groups: Default::default(),
+        connected: AtomicU64::new(0),
+        first_frame: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        closed: AtomicU64::new(0),
+        close_reasons: Mutex::new(Vec::new()),
+    });
+    let rss_start = rss_mib(args.server_pid);
+    let preloaded = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let feed = {
+        let (l, sh, p, s) = (lines.clone(), sh.clone(), preloaded.clone(), sent.clone());
+        let (to, n, pr, r) = (
+            args.feed_tcp,
+            args.preload_lines,
+            args.preload_rate,
+            args.rate,
+        );
+        std::thread::spawn(move || feeder(l, to, (n, pr, r), sh, p, s))
+    };
+    let t0 = Instant::now();
+    while !preloaded.load(Ordering::Relaxed) {
+        if feed.is_finished() {
+            return match feed.join() {
+                Ok(Err(e)) => Err(e.context("feeder")),
+                _ => Err(anyhow::anyhow!("feeder stopped")),
+            };
+        }
+        if t0.elapsed() > Duration::from_secs(300) {
+            anyhow::bail!("preload took more than 300 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "bench-ws: preloaded {} lines in {:.1} s",
+        args.preload_lines,
+        t0.elapsed().as_secs_f64()
+    );
+    std::thread::sleep(Duration::from_secs_f64(args.settle_seconds));
+    let vessels = rt.block_on(async {
+        match args.target {
+            Target::Lookout => http::get(args.http, "/api/status", Duration::from_secs(10))
+                .await
+                .ok()
+                .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+                .and_then(|v| v["vessels"].as_u64()),
+            Target::Signalk => None,
+        }
+    });
+    let rss_preloaded = rss_mib(args.server_pid);
+
+    // Clients.
+    let url = ws_url(args.target, args.http);
+    let mut handles = Vec::new();
+    rt.block_on(async {
+        for i in 0..args.clients + args.fast_clients {
+            let (group, view) = if i < args.fast_clients {
+                (
+                    1,
+                    View {
+                        bbox: None,
+                        hz: args.fast_hz,
+                    },
+                )
+            } else {
+                (0, random_view(args.client_hz))
+            };
+            handles.push(tokio::spawn(client(
+                args.target,
+                url.clone(),
+                view,
+                group,
+                sh.clone(),
+            )));
+            if i % 50 == 49 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let n = (args.clients + args.fast_clients) as u64;
+        while sh.connected.load(Ordering::Relaxed) + sh.failed.load(Ordering::Relaxed) < n
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    eprintln!(
+        "bench-ws: {} clients connected ({} failed)",
+        sh.connected.load(Ordering::Relaxed),
+        sh.failed.load(Ordering::Relaxed)
+    );
+    std::thread::sleep(Duration::from_secs_f64(args.warmup_seconds));
+    let rss_clients = rss_mib(args.server_pid);
+
+    let mut rss_samples: [Vec<f64>; PHASES] = Default::default();
+    let mut phase_info = Vec::new();
+    let mut stalled = Vec::new();
+    let mut stall_failed = 0;
+    let before_metrics = match args.target {
+        Target::Lookout => rt.block_on(metrics::scrape(args.http)).ok(),
+        Target::Signalk => None,
+    };
+    for (phase, samples) in rss_samples.iter_mut().enumerate().skip(1) {
+        if phase == 2 {
+            rt.block_on(async {
+                for _ in 0..args.stalled {
+                    let c = stalled_client(args.target, args.http, url.clone());
+                    match tokio::time::timeout(Duration::from_secs(10), c).await {
+                        Ok(Ok(ws)) => stalled.push(ws),
+                        _ => stall_failed += 1,
+                    }
+                }
+            });
+            eprintln!(
+                "bench-ws: {} stalled clients connected ({stall_failed} failed)",
+                stalled.len()
+            );
+        }
+        let sent0 = sent.load(Ordering::Relaxed);
+        let cpu0 = args.server_pid.and_then(procfs::cpu_seconds);
+        sh.phase.store(phase as u8, Ordering::Relaxed);
+        let start = Instant::now();
+        while start.elapsed().as_secs_f64() < args.phase_seconds {
+            std::thread::sleep(Duration::from_secs(1));
+            if let Some(r) = rss_mib(args.server_pid) {
+                samples.push(r);
+            }
+        }
+        sh.phase.store(0, Ordering::Relaxed);
+        let secs = start.elapsed().as_secs_f64();
+        let cpu = match (cpu0, args.server_pid.and_then(procfs::cpu_seconds)) {
+            (Some(a), Some(b)) => Some((b - a) / secs),
+            _ => None,
+        };
+        phase_info.push((
+            secs,
+            (sent.load(Ordering::Relaxed) - sent0) as f64 / secs,
+            cpu,
+        ));
+    }
+    let rss_end = rss_mib(args.server_pid);
+    let after_metrics = match args.target {
+        Target::Lookout => rt.block_on(metrics::scrape(args.http)).ok(),
+        Target::Signalk => None,
+    };
+    sh.stop.store(true, Ordering::Relaxed);
+    drop(stalled);
+    rt.block_on(async {
+        for h in handles {
+            let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
+        }
+    });
+    let feed_result = feed.join();
+
+    // Report.
+    let name = match args.target {
+        Target::Lookout => "lookout",
+        Target::Signalk => "signalk",
+    };
+    let mut out = format!(
+        "bench-ws {name}: {} viewport clients at {} Hz, {} all-area at {} Hz, {} stalled; feed {:.0} lines/s after a preload of {} lines{}\n",
+        args.clients,
+        args.client_hz,
+        args.fast_clients,
+        args.fast_hz,
+        args.stalled,
+        args.rate,
+        args.preload_lines,
+        vessels.map(|v| format!(" ({v} vessels in the picture)")).unwrap_or_default()
+    );
+    let mut json = serde_json::json!({"target": name, "clients": args.clients,
+        "fast_clients": args.fast_clients, "stalled": args.stalled, "rate": args.rate,
+        "vessels": vessels, "phases": []});
+    for (pi, (secs, feed_rate, cpu)) in phase_info.iter().enumerate() {
+        let phase = pi + 1;
+        out += &format!(
+            "phase {phase} ({}, {secs:.0} s, feed achieved {feed_rate:.0} lines/s{}):\n",
+            if phase == 1 {
+                "baseline"
+            } else {
+                "with stalled clients"
+            },
+            cpu.map(|c| format!(", server CPU {:.0}% of a core", c * 100.0))
+                .unwrap_or_default()
+        );
+        let mut pj = Vec::new();
+        for (gi, gname) in ["viewport", "all-area"].iter().enumerate() {
+            let g = &sh.groups[gi][phase];
+            let mut lat = std::mem::take(&mut *g.latency.lock().unwrap_or_else(|e| e.into_inner()));
+            let msgs = g.messages.load(Ordering::Relaxed) as f64 / secs;
+            let ves = g.vessels.load(Ordering::Relaxed) as f64 / secs;
+            let mb = g.bytes.load(Ordering::Relaxed) as f64 / secs / 1e6;
+            let p = lat.percentiles(&[50.0, 99.0]);
+            out += &format!(
+                "  {gname}: {msgs:.0} updates/s, {ves:.0} vessel updates/s, {mb:.1} MB/s; latency {}\n",
+                lat.summary()
+            );
+            pj.push(serde_json::json!({"group": gname, "updates_per_s": msgs,
+                "vessel_updates_per_s": ves, "mb_per_s": mb,
+                "p50_ms": p.as_ref().map(|v| v[0]), "p99_ms": p.as_ref().map(|v| v[1]),
+                "samples": lat.len()}));
+        }
+        json["phases"]
+            .as_array_mut()
+            .expect("array")
+            .push(serde_json::json!({"phase": phase, "seconds": secs,
+                "feed_lines_per_s": feed_rate, "server_cpu": cpu, "groups": pj}));
+    }
+    let max = |v: &Vec<f64>| v.iter().cloned().fold(f64::NAN, f64::max);
+    let f = |v: Option<f64>| v.map_or("?".into(), |v| format!("{v:.0}"));
+    out += &format!(
+        "server RSS MiB: start {}, after preload {}, with clients {}, max phase 1 {:.0}, max phase 2 {:.0}, end {}\n",
+        f(rss_start),
+        f(rss_preloaded),
+        f(rss_clients),
+        max(&rss_samples[1]),
+        max(&rss_samples[2]),
+        f(rss_end)
+    );
+    json["rss_mib"] = serde_json::json!({"start": rss_start, "preloaded": rss_preloaded,
+        "clients": rss_clients, "phase1": rss_samples[1], "phase2": rss_samples[2], "end": rss_end});
+    if let (Some(a), Some(b)) = (&before_metrics, &after_metrics) {
+        let d = |n: &str| b.get(n) - a.get(n);
+        out += &format!(
+            "server metrics over both phases: stalled disconnects +{:.0}, overflow resnapshots +{:.0}, queue dropped +{:.0}, ws messages sent +{:.0}, ws MB sent +{:.1}\n",
+            d("lookout_ws_stalled_disconnects"),
+            d("lookout_ws_overflow_resnapshots"),
+            d("lookout_queue_dropped"),
+            d("lookout_ws_messages_sent"),
+            d("lookout_ws_bytes_sent") / 1e6
+        );
+    }
+    out += &format!(
+        "clients: {} connected, {} failed, {} closed by the server while measured\n",
+        sh.connected.load(Ordering::Relaxed),
+        sh.failed.load(Ordering::Relaxed),
+        sh.closed.load(Ordering::Relaxed)
+    );
+    for r in sh
+        .close_reasons
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        out += &format!("  closed: {r}\n");
+    }
+    if let Ok(Err(e)) = feed_result {
+        out += &format!("feeder error: {e}\n");
+    }
+    print!("{out}");
+    if let Some(p) = &args.json_out {
+        std::fs::write(p, serde_json::to_string_pretty(&json)?)?;
+    }
+    Ok(())
+}
