@@ -39,6 +39,8 @@ fuzz:
 ## Library benchmarks (criterion) and the end-to-end decode comparison.
 bench:
 	$(CARGO) bench -p lookout-ais --bench decode
+	$(CARGO) bench -p spatial-index --bench picture
+	$(CARGO) bench -p spatial-index --bench memory
 
 bench-decode: build test-deps
 	scripts/bench-decode.sh
