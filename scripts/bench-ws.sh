@@ -20,6 +20,9 @@ CLIENTS=${CLIENTS:-1000}
 STALLED=${STALLED:-100}
 PHASE=${PHASE:-40}
 PRELOAD=${PRELOAD:-2400000}
+PRELOAD_RATE=${PRELOAD_RATE:-150000}
+VMIN=${VMIN:-0.5}   # viewport width range, degrees of longitude
+VMAX=${VMAX:-3.0}
 TARGETS=${TARGETS:-"lookout signalk"}
 REC=target/bench/ws-100k-10m.nmea
 SK=target/bench/signalk
@@ -30,8 +33,9 @@ if [ ! -s "$REC" ]; then
 fi
 ulimit -n 20000 2>/dev/null || true
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-COMMON=(--recording "$REC" --preload-lines "$PRELOAD" --rate "$RATE" --clients "$CLIENTS"
-        --fast-clients 1 --client-hz 1 --fast-hz 10 --stalled "$STALLED" --phase-seconds "$PHASE")
+COMMON=(--recording "$REC" --preload-lines "$PRELOAD" --preload-rate "$PRELOAD_RATE" --rate "$RATE" --clients "$CLIENTS"
+        --fast-clients 1 --client-hz 1 --fast-hz 10 --stalled "$STALLED" --phase-seconds "$PHASE"
+        --viewport-min-deg "$VMIN" --viewport-max-deg "$VMAX")
 wait_http() {
   for _ in $(seq 300); do
     curl -s -o /dev/null "$1" && return 0

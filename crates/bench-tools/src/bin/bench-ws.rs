@@ -93,6 +93,11 @@ struct Args {
     fast_clients: usize,
     #[arg(long, default_value_t = 10.0)]
     fast_hz: f64,
+    /// Viewport width range in degrees of longitude (height 0.8 of it).
+    #[arg(long, default_value_t = 0.5)]
+    viewport_min_deg: f64,
+    #[arg(long, default_value_t = 3.0)]
+    viewport_max_deg: f64,
     /// Clients that subscribe and never read (phase 2).
     #[arg(long, default_value_t = 100)]
     stalled: usize,
@@ -147,9 +152,9 @@ struct View {
     hz: f64,
 }
 
-fn random_view(hz: f64) -> View {
-    let w = 0.5 + fastrand::f64() * 2.5;
-    let h = 0.5 + fastrand::f64() * 2.0;
+fn random_view(hz: f64, (min, max): (f64, f64)) -> View {
+    let w = min + fastrand::f64() * (max - min);
+    let h = min + fastrand::f64() * (max - min) * 0.8;
     let lon = 10.0 + fastrand::f64() * (16.5 - 10.0 - w);
     let lat = 33.0 + fastrand::f64() * (38.0 - 33.0 - h);
     View {
@@ -339,8 +344,16 @@ fn feeder(
         |count: usize, rate: f64, i: &mut usize, stop_on_flag: bool| -> anyhow::Result<()> {
             let pacer = Pacer::new(rate);
             let start = *i;
+            // Lines dropped from the schedule while the server held the
+            // socket back: the feed never bursts more than a second's worth.
+            let mut skipped = 0usize;
+            let burst = rate as usize;
             while *i - start < count && !(stop_on_flag && sh.stop.load(Ordering::Relaxed)) {
-                let due = (pacer.due() as usize).min(count);
+                let mut due = (pacer.due() as usize).saturating_sub(skipped).min(count);
+                if due > *i - start + burst {
+                    skipped += due - (*i - start + burst);
+                    due = *i - start + burst;
+                }
                 if due <= *i - start {
                     Pacer::idle();
                     continue;
@@ -458,7 +471,13 @@ fn main() -> anyhow::Result<()> {
                     },
                 )
             } else {
-                (0, random_view(args.client_hz))
+                (
+                    0,
+                    random_view(
+                        args.client_hz,
+                        (args.viewport_min_deg, args.viewport_max_deg),
+                    ),
+                )
             };
             handles.push(tokio::spawn(client(
                 args.target,
