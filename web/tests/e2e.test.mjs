@@ -170,9 +170,13 @@ describe('lookout web client', { timeout: 240000 }, () => {
     assert.match(await page.locator('#alert-count').textContent(), /critical/);
     // Click: the map flies to it.
     await beacon(page).click();
-    const alert = await state(page, (i) => window.lookout.alerts.alerts.get(i), id);
-    const c = await state(page, () => window.lookout.map.getCenter());
-    assert.ok(Math.abs(c.lat - alert.lat) < 0.01 && Math.abs(c.lng - alert.lon) < 0.01, 'map centred on the alert');
+    // The map flies there (an animation), and the drifting beacon's alert
+    // may move a little meanwhile: wait until the centre matches.
+    await until(async () => {
+      const alert = await state(page, (i) => window.lookout.alerts.alerts.get(i), id);
+      const c = await state(page, () => window.lookout.map.getCenter());
+      return Math.abs(c.lat - alert.lat) < 0.02 && Math.abs(c.lng - alert.lon) < 0.02;
+    }, { timeout: 5000, what: 'map centred on the alert' });
     await page.waitForTimeout(300);
     await shot(page, '06-critical-alert');
     // Acknowledge on page 1: both pages show it acknowledged.
