@@ -58,6 +58,9 @@ pub struct BookStats {
 pub struct AlertBook {
     alerts: BTreeMap<u64, Alert>,
     open: BTreeMap<Situation, u64>,
+    /// Open situations per vessel (either party): clearing for a vessel
+    /// with none open costs one hash look-up, not a tree search.
+    open_per_vessel: std::collections::HashMap<u32, u32>,
     closed: VecDeque<u64>,
     keep_closed: usize,
     next: u64,
@@ -125,14 +128,34 @@ impl AlertBook {
         *self.stats.raised.entry(s.kind).or_default() += 1;
         self.changes.push(a.clone());
         self.alerts.insert(seq, a);
+        *self.open_per_vessel.entry(s.mmsi).or_default() += 1;
+        if s.other != 0 {
+            *self.open_per_vessel.entry(s.other).or_default() += 1;
+        }
         self.open.insert(s, seq);
+    }
+
+    fn forget_open(&mut self, mmsi: u32) {
+        if let Some(n) = self.open_per_vessel.get_mut(&mmsi) {
+            *n -= 1;
+            if *n == 0 {
+                self.open_per_vessel.remove(&mmsi);
+            }
+        }
     }
 
     /// Close the situation's alert, if open.
     pub fn clear(&mut self, s: &Situation, time: i64, why: &str) {
+        if !self.open_per_vessel.contains_key(&s.mmsi) {
+            return;
+        }
         let Some(seq) = self.open.remove(s) else {
             return;
         };
+        self.forget_open(s.mmsi);
+        if s.other != 0 {
+            self.forget_open(s.other);
+        }
         if let Some(a) = self.alerts.get_mut(&seq) {
             a.state = AlertState::Cleared;
             a.time = time.max(a.time);
@@ -151,6 +174,9 @@ impl AlertBook {
 
     /// Open situations of a kind for a vessel (as either party).
     pub fn open_for(&self, mmsi: u32) -> Vec<Situation> {
+        if !self.open_per_vessel.contains_key(&mmsi) {
+            return Vec::new();
+        }
         self.open
             .keys()
             .filter(|s| s.mmsi == mmsi || s.other == mmsi)

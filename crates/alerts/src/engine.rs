@@ -79,7 +79,7 @@ impl AlertEngine {
                 if rules::is_craft(*class) {
                     let pos = v.position.as_ref().map(|f| (f.lat, f.lon));
                     let zone = rules::alert_zones(p, v).next().map(|z| z.id.clone());
-                    self.gap.heard(&mut self.book, p, mmsi, time, pos, zone);
+                    self.gap.heard(&mut self.book, mmsi, time, pos, zone);
                     self.loiter.report(&mut self.book, cfg, p, mmsi, time);
                     self.encounter.report(cfg, p, mmsi, time);
                     rules::nav::report(&mut self.book, p, mmsi, time);
@@ -97,8 +97,7 @@ impl AlertEngine {
                 let zone = p
                     .vessel(*mmsi)
                     .and_then(|v| rules::alert_zones(p, v).next().map(|z| z.id.clone()));
-                self.gap
-                    .heard(&mut self.book, p, *mmsi, *time_ms, pos, zone);
+                self.gap.heard(&mut self.book, *mmsi, *time_ms, pos, zone);
             }
             Event::VesselLost { mmsi, time_ms, .. } => {
                 distress::ended(

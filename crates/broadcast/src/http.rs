@@ -190,7 +190,7 @@ async fn vessels(
     State(s): State<AppState>,
     h: HeaderMap,
     Query(q): Q,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     authorize(&s, &h, &q, Role::Viewer)?;
     let bboxes = match q.get("bbox") {
         Some(b) => b
@@ -205,23 +205,25 @@ async fn vessels(
         ship_types: list(&q, "ship_type")?,
         zones: list(&q, "zone")?,
     };
-    let features: Vec<Value> = s
-        .api
-        .vessels_in(&bboxes, &filter)
-        .iter()
-        .map(|w| {
-            let props: Value = serde_json::from_str(&w.json).unwrap_or(Value::Null);
-            json!({
-                "type": "Feature",
-                "id": w.view.mmsi,
-                "geometry": {"type": "Point", "coordinates": [w.view.lon, w.view.lat]},
-                "properties": props,
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({"type": "FeatureCollection", "features": features}),
-    ))
+    // Written directly from each vessel's JSON, serialised once: no
+    // intermediate JSON tree for a whole viewport.
+    let wires = s.api.vessels_in(&bboxes, &filter);
+    let mut body = String::with_capacity(64 + wires.len() * 400);
+    body.push_str(r#"{"type":"FeatureCollection","features":["#);
+    for (i, w) in wires.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let (lon, lat) = (w.view.lon, w.view.lat);
+        body.push_str(&format!(
+            r#"{{"type":"Feature","id":{},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}},"properties":"#,
+            w.view.mmsi
+        ));
+        body.push_str(&w.json);
+        body.push('}');
+    }
+    body.push_str("]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn mmsi(text: &str) -> Result<u32, ApiError> {

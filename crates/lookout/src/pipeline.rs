@@ -116,7 +116,8 @@ impl Pipeline {
             if let Some(now) = p.now_ms() {
                 p.advance_time(now);
             }
-            let (views, removed) = collect_changes(&mut p, &mut engine);
+            let (views, removed) =
+                collect_changes(&mut p, &mut engine, self.hub.client_count() > 0);
             (views, removed, engine.take_changes())
         };
         self.messages += messages;
@@ -146,7 +147,8 @@ impl Pipeline {
                     .unwrap_or_else(|e| e.into_inner());
                 let mut engine = self.state.alerts.lock().unwrap_or_else(|e| e.into_inner());
                 p.advance_time(clock.now_ms());
-                let (views, removed) = collect_changes(&mut p, &mut engine);
+                let (views, removed) =
+                    collect_changes(&mut p, &mut engine, self.hub.client_count() > 0);
                 (views, removed, engine.take_changes())
             };
             self.publish(views, removed);
@@ -182,6 +184,7 @@ impl Pipeline {
 pub fn collect_changes(
     p: &mut Picture,
     engine: &mut AlertEngine,
+    want_views: bool,
 ) -> (Vec<broadcast::VesselView>, Vec<u32>) {
     let events: Vec<Sequenced> = p.events_mut().drain().collect();
     let mut touched = BTreeSet::new();
@@ -200,6 +203,11 @@ pub fn collect_changes(
     }
     if let Some(now) = p.now_ms() {
         engine.tick(now, p);
+    }
+    if !want_views {
+        // Nobody is watching: no views to build (clients that connect get a
+        // snapshot).
+        return (Vec::new(), Vec::new());
     }
     let views = touched
         .into_iter()

@@ -25,7 +25,14 @@ pub struct EncounterRule {
     pairs: BTreeMap<(u32, u32), i64>,
     /// Pairs not followed because the table was full.
     pub refused: u64,
+    /// When each vessel last looked for neighbours: at most once a minute
+    /// of message time (the rule needs 30 minutes), so a busy picture does
+    /// not pay an R-tree query per report.
+    last_query: std::collections::HashMap<u32, i64>,
 }
+
+/// Message time between two neighbour queries of one vessel.
+const QUERY_EVERY_MS: i64 = 60_000;
 
 fn eligible(p: &Picture, v: &Vessel, cfg: &AlertConfig) -> bool {
     is_craft(v.class)
@@ -41,6 +48,15 @@ impl EncounterRule {
         let Some(v) = p.vessel(mmsi) else { return };
         if !eligible(p, v, cfg) {
             return;
+        }
+        match self.last_query.get(&mmsi) {
+            Some(&t) if time - t < QUERY_EVERY_MS && time >= t => return,
+            _ => {
+                if self.last_query.len() >= cfg.encounter_max_pairs {
+                    self.last_query.clear();
+                }
+                self.last_query.insert(mmsi, time);
+            }
         }
         let Some(fix) = v.position.as_ref() else {
             return;

@@ -11,7 +11,7 @@ use super::label;
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
 use spatial_index::Picture;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -20,48 +20,58 @@ struct Seen {
     lat: f64,
     lon: f64,
     zone: Arc<str>,
-    name: String,
 }
 
-/// State of the gap rule.
+/// State of the gap rule. `seen` is only looked up (never iterated), so a
+/// hash map keeps replays deterministic; `by_time` orders the checks.
 #[derive(Debug, Default)]
 pub struct GapRule {
-    seen: BTreeMap<u32, Seen>,
+    seen: HashMap<u32, Seen>,
     by_time: BTreeSet<(i64, u32)>,
+    /// Vessels with a raised gap alert (so hearing from the others costs no
+    /// alert-book look-up).
+    raised: HashSet<u32>,
 }
 
 impl GapRule {
     /// A report from `mmsi` at `time`; `zone` is an alerting zone it is in.
-    #[allow(clippy::too_many_arguments)]
+    /// Called for every report, so it does no formatting and no allocation
+    /// beyond the map entry.
     pub fn heard(
         &mut self,
         book: &mut AlertBook,
-        p: &Picture,
         mmsi: u32,
         time: i64,
         pos: Option<(f64, f64)>,
         zone: Option<Arc<str>>,
     ) {
-        book.clear(
-            &Situation::vessel(AlertKind::AisGap, mmsi),
-            time,
-            "the vessel transmits again",
-        );
-        if let Some(old) = self.seen.remove(&mmsi) {
-            self.by_time.remove(&(old.time, mmsi));
+        if self.raised.remove(&mmsi) {
+            book.clear(
+                &Situation::vessel(AlertKind::AisGap, mmsi),
+                time,
+                "the vessel transmits again",
+            );
         }
-        if let (Some((lat, lon)), Some(zone)) = (pos, zone) {
-            self.by_time.insert((time, mmsi));
-            self.seen.insert(
-                mmsi,
-                Seen {
+        match (pos, zone) {
+            (Some((lat, lon)), Some(zone)) => {
+                let new = Seen {
                     time,
                     lat,
                     lon,
                     zone,
-                    name: label(p, mmsi),
-                },
-            );
+                };
+                if let Some(old) = self.seen.insert(mmsi, new) {
+                    if old.time != time {
+                        self.by_time.remove(&(old.time, mmsi));
+                    }
+                }
+                self.by_time.insert((time, mmsi));
+            }
+            _ => {
+                if let Some(old) = self.seen.remove(&mmsi) {
+                    self.by_time.remove(&(old.time, mmsi));
+                }
+            }
         }
     }
 
@@ -80,6 +90,7 @@ impl GapRule {
                 .index_of(&s.zone)
                 .map(|i| p.zones().zone(i).name.clone())
                 .unwrap_or_else(|| s.zone.to_string());
+            self.raised.insert(mmsi);
             book.raise(
                 Situation::vessel(AlertKind::AisGap, mmsi),
                 Facts {
@@ -89,7 +100,7 @@ impl GapRule {
                     severity: Severity::Warning,
                     message: format!(
                         "{} silent for {} min; last seen in {} at {}.",
-                        s.name,
+                        label(p, mmsi),
                         gap_ms / 60_000,
                         zone_name,
                         format_position(s.lat, s.lon)
