@@ -22,8 +22,11 @@ struct Seen {
     zone: Arc<str>,
 }
 
-/// State of the gap rule. `seen` is only looked up (never iterated), so a
-/// hash map keeps replays deterministic; `by_time` orders the checks.
+/// State of the gap rule. `seen` holds each vessel's latest report in a
+/// zone and is only looked up (never iterated), so a hash map keeps replays
+/// deterministic; `by_time` queues one check per vessel, ordered by time,
+/// which re-queues itself when the vessel was heard since — so a report
+/// costs a hash update, not a tree update.
 #[derive(Debug, Default)]
 pub struct GapRule {
     seen: HashMap<u32, Seen>,
@@ -53,24 +56,33 @@ impl GapRule {
             );
         }
         match (pos, zone) {
-            (Some((lat, lon)), Some(zone)) => {
-                let new = Seen {
-                    time,
-                    lat,
-                    lon,
-                    zone,
-                };
-                if let Some(old) = self.seen.insert(mmsi, new) {
-                    if old.time != time {
-                        self.by_time.remove(&(old.time, mmsi));
+            (Some((lat, lon)), Some(zone)) => match self.seen.get_mut(&mmsi) {
+                // Already has a check queued: just move the facts on. The
+                // queued check re-queues itself when it finds a newer time.
+                Some(s) => {
+                    *s = Seen {
+                        time,
+                        lat,
+                        lon,
+                        zone,
                     }
                 }
-                self.by_time.insert((time, mmsi));
-            }
-            _ => {
-                if let Some(old) = self.seen.remove(&mmsi) {
-                    self.by_time.remove(&(old.time, mmsi));
+                None => {
+                    self.seen.insert(
+                        mmsi,
+                        Seen {
+                            time,
+                            lat,
+                            lon,
+                            zone,
+                        },
+                    );
+                    self.by_time.insert((time, mmsi));
                 }
+            },
+            // Left the zones: the queued check finds nothing and is dropped.
+            _ => {
+                self.seen.remove(&mmsi);
             }
         }
     }
@@ -82,6 +94,15 @@ impl GapRule {
                 break;
             }
             self.by_time.pop_first();
+            match self.seen.get(&mmsi) {
+                None => continue,
+                Some(s) if s.time > t => {
+                    // Heard since this check was queued: check again later.
+                    self.by_time.insert((s.time, mmsi));
+                    continue;
+                }
+                Some(_) => {}
+            }
             let Some(s) = self.seen.remove(&mmsi) else {
                 continue;
             };
