@@ -1,0 +1,767 @@
+//! Incidents: one distress case, its status, and the log it is rebuilt from.
+//!
+//! An incident groups the contacts, alerts and vessels of one case, the
+//! assets assigned to it, and a time-stamped log of every action with who
+//! did it. The log is the truth: an [`Incident`] is the fold of its
+//! [`LogEntry`]s ([`Incident::replay`]), so the store keeps the log and a
+//! restart rebuilds exactly what operators saw.
+//!
+//! Status lifecycle (anything else is refused as a conflict):
+//!
+//! ```text
+//!   open ──assign──▶ assets_assigned ──▶ rescued ──▶ closed
+//!    │  ◀──last asset released──┘ │                   │
+//!    └────────────▶ closed ◀──────┘      closed ──reopen──▶ open
+//! ```
+//!
+//! Assigning the first asset to an `open` incident moves it to
+//! `assets_assigned`, and releasing the last one moves it back: each such
+//! follow-up is its own log entry, so the log reads as what happened. A
+//! closed incident takes only notes and a reopen.
+//!
+//! ```
+//! use sar::{Action, Asset, Incident, IncidentStatus};
+//! let mut i = Incident::new("i-000001", "rubber boat SE of Lampedusa", "duty officer", 1_000, 1_000).unwrap();
+//! let entries = i.execute(Action::AssignAsset { asset: Asset::vessel(247_000_001, Some("RESCUE 1")) }, "duty officer", 2_000, 2_000).unwrap();
+//! assert_eq!(entries.len(), 2, "the assignment and the status change it implies");
+//! assert_eq!(i.status, IncidentStatus::AssetsAssigned);
+//! i.execute(Action::SetStatus { status: IncidentStatus::Rescued, reason: None }, "duty officer", 3_000, 3_000).unwrap();
+//! assert!(i.execute(Action::SetStatus { status: IncidentStatus::Open, reason: None }, "x", 4_000, 4_000).is_err());
+//! let rebuilt = Incident::replay("i-000001", &i.log).unwrap();
+//! assert_eq!(rebuilt, i);
+//! ```
+
+use crate::contact::{format_time, MAX_TEXT};
+use crate::error::SarError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Where a case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Open,
+    AssetsAssigned,
+    Rescued,
+    Closed,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Open => "open",
+            IncidentStatus::AssetsAssigned => "assets_assigned",
+            IncidentStatus::Rescued => "rescued",
+            IncidentStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IncidentStatus> {
+        Some(match s {
+            "open" => IncidentStatus::Open,
+            "assets_assigned" => IncidentStatus::AssetsAssigned,
+            "rescued" => IncidentStatus::Rescued,
+            "closed" => IncidentStatus::Closed,
+            _ => return None,
+        })
+    }
+
+    /// The transitions the lifecycle allows (see the module doc).
+    pub fn can_become(self, next: IncidentStatus) -> bool {
+        use IncidentStatus::*;
+        matches!(
+            (self, next),
+            (Open, AssetsAssigned)
+                | (Open, Closed)
+                | (AssetsAssigned, Open)
+                | (AssetsAssigned, Rescued)
+                | (AssetsAssigned, Closed)
+                | (Rescued, Closed)
+                | (Closed, Open)
+        )
+    }
+}
+
+/// An asset that can be assigned: a vessel by MMSI (or own asset id), or a
+/// named unit without AIS (a helicopter, an aircraft call sign).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmsi: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Asset {
+    pub fn vessel(mmsi: u32, name: Option<&str>) -> Asset {
+        Asset {
+            mmsi: Some(mmsi),
+            name: name.map(str::to_string),
+        }
+    }
+
+    pub fn named(name: &str) -> Asset {
+        Asset {
+            mmsi: None,
+            name: Some(name.to_string()),
+        }
+    }
+
+    /// Two references to the same asset: same MMSI, or (without MMSIs)
+    /// the same name.
+    fn same(&self, other: &Asset) -> bool {
+        match (self.mmsi, other.mmsi) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => self.name == other.name,
+            _ => false,
+        }
+    }
+
+    fn label(&self) -> String {
+        match (&self.name, self.mmsi) {
+            (Some(n), Some(m)) => format!("{n} ({m})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(m)) => m.to_string(),
+            (None, None) => "?".into(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SarError> {
+        if self.mmsi.is_none() && self.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(SarError::invalid("an asset needs an mmsi or a name"));
+        }
+        if self.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            return Err(SarError::invalid("asset name is limited to 200 characters"));
+        }
+        Ok(())
+    }
+}
+
+/// One thing done to an incident. Serialised with `"action"` as the tag,
+/// which is also the API's request body: `{"action":"note","text":"…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    Create {
+        title: String,
+    },
+    SetStatus {
+        status: IncidentStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    AssignAsset {
+        asset: Asset,
+    },
+    ReleaseAsset {
+        asset: Asset,
+    },
+    LinkContact {
+        contact_id: String,
+    },
+    UnlinkContact {
+        contact_id: String,
+    },
+    LinkAlert {
+        alert_id: String,
+    },
+    UnlinkAlert {
+        alert_id: String,
+    },
+    LinkVessel {
+        mmsi: u32,
+    },
+    UnlinkVessel {
+        mmsi: u32,
+    },
+    Note {
+        text: String,
+    },
+    Retitle {
+        title: String,
+    },
+}
+
+impl Action {
+    /// The action's name, as in the API (`set_status`, `note`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Create { .. } => "create",
+            Action::SetStatus { .. } => "set_status",
+            Action::AssignAsset { .. } => "assign_asset",
+            Action::ReleaseAsset { .. } => "release_asset",
+            Action::LinkContact { .. } => "link_contact",
+            Action::UnlinkContact { .. } => "unlink_contact",
+            Action::LinkAlert { .. } => "link_alert",
+            Action::UnlinkAlert { .. } => "unlink_alert",
+            Action::LinkVessel { .. } => "link_vessel",
+            Action::UnlinkVessel { .. } => "unlink_vessel",
+            Action::Note { .. } => "note",
+            Action::Retitle { .. } => "retitle",
+        }
+    }
+}
+
+/// One line of the incident log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Position in this incident's log, from 1.
+    pub seq: u64,
+    /// Picture time when it was done (message time: replays and training
+    /// runs read in scenario time).
+    pub time_ms: i64,
+    /// Wall-clock time when the server recorded it (the audit trail).
+    pub recorded_ms: i64,
+    /// Who did it (the token's user name).
+    pub who: String,
+    pub action: Action,
+}
+
+impl LogEntry {
+    pub fn to_json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.action).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            m.insert("seq".into(), json!(self.seq));
+            m.insert("time".into(), json!(format_time(self.time_ms)));
+            m.insert("recorded".into(), json!(format_time(self.recorded_ms)));
+            m.insert("who".into(), json!(self.who));
+        }
+        v
+    }
+}
+
+/// An assigned asset and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    pub asset: Asset,
+    pub assigned_ms: i64,
+    pub assigned_by: String,
+}
+
+/// One distress case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub contacts: Vec<String>,
+    pub alerts: Vec<String>,
+    pub vessels: Vec<u32>,
+    pub assets: Vec<Assignment>,
+    pub log: Vec<LogEntry>,
+    pub created_ms: i64,
+    pub created_by: String,
+    pub updated_ms: i64,
+    /// Equals the number of log entries: a client keeps the highest.
+    pub version: u64,
+}
+
+impl Incident {
+    /// A new open incident; its log starts with the `create` entry.
+    pub fn new(
+        id: &str,
+        title: &str,
+        who: &str,
+        time_ms: i64,
+        recorded_ms: i64,
+    ) -> Result<Incident, SarError> {
+        let entry = LogEntry {
+            seq: 1,
+            time_ms,
+            recorded_ms,
+            who: who.to_string(),
+            action: Action::Create {
+                title: title.trim().to_string(),
+            },
+        };
+        Incident::replay(id, std::slice::from_ref(&entry))
+    }
+
+    /// Rebuild an incident from its log (the first entry must be `create`).
+    pub fn replay(id: &str, log: &[LogEntry]) -> Result<Incident, SarError> {
+        let first = log
+            .first()
+            .ok_or_else(|| SarError::invalid(format!("incident {id}: empty log")))?;
+        let Action::Create { title } = &first.action else {
+            return Err(SarError::invalid(format!(
+                "incident {id}: the log does not start with create"
+            )));
+        };
+        check_text("title", title)?;
+        let mut i = Incident {
+            id: id.to_string(),
+            title: title.clone(),
+            status: IncidentStatus::Open,
+            contacts: Vec::new(),
+            alerts: Vec::new(),
+            vessels: Vec::new(),
+            assets: Vec::new(),
+            log: vec![first.clone()],
+            created_ms: first.recorded_ms,
+            created_by: first.who.clone(),
+            updated_ms: first.recorded_ms,
+            version: 1,
+        };
+        for e in &log[1..] {
+            i.apply(e)?;
+        }
+        Ok(i)
+    }
+
+    /// Do `action` as `who`: validate, apply it and its follow-ups, and
+    /// return the new log entries (to be stored). On error nothing changes.
+    pub fn execute(
+        &mut self,
+        action: Action,
+        who: &str,
+        time_ms: i64,
+        recorded_ms: i64,
+    ) -> Result<Vec<LogEntry>, SarError> {
+        if who.trim().is_empty() {
+            return Err(SarError::invalid("an action needs who did it"));
+        }
+        let mut next = self.clone();
+        let mut entries = Vec::new();
+        let mut todo = vec![action];
+        while let Some(a) = todo.pop() {
+            let e = LogEntry {
+                seq: next.log.len() as u64 + 1,
+                time_ms,
+                recorded_ms,
+                who: who.to_string(),
+                action: a,
+            };
+            next.apply(&e)?;
+            if let Some(follow) = next.follow_up(&e.action) {
+                todo.push(follow);
+            }
+            entries.push(e);
+        }
+        *self = next;
+        Ok(entries)
+    }
+
+    /// The status change an action implies, if any.
+    fn follow_up(&self, a: &Action) -> Option<Action> {
+        match a {
+            Action::AssignAsset { .. } if self.status == IncidentStatus::Open => {
+                Some(Action::SetStatus {
+                    status: IncidentStatus::AssetsAssigned,
+                    reason: Some("asset assigned".into()),
+                })
+            }
+            Action::ReleaseAsset { .. }
+                if self.status == IncidentStatus::AssetsAssigned && self.assets.is_empty() =>
+            {
+                Some(Action::SetStatus {
+                    status: IncidentStatus::Open,
+                    reason: Some("no asset assigned".into()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Apply one log entry, checking it against the current state.
+    pub fn apply(&mut self, e: &LogEntry) -> Result<(), SarError> {
+        if e.seq != self.log.len() as u64 + 1 {
+            return Err(SarError::invalid(format!(
+                "incident {}: log entry {} out of order (expected {})",
+                self.id,
+                e.seq,
+                self.log.len() + 1
+            )));
+        }
+        if self.status == IncidentStatus::Closed
+            && !matches!(
+                e.action,
+                Action::Note { .. }
+                    | Action::SetStatus {
+                        status: IncidentStatus::Open,
+                        ..
+                    }
+            )
+        {
+            return Err(SarError::conflict(format!(
+                "incident {} is closed: reopen it first (set_status open)",
+                self.id
+            )));
+        }
+        match &e.action {
+            Action::Create { .. } => {
+                return Err(SarError::conflict(format!(
+                    "incident {} already exists",
+                    self.id
+                )))
+            }
+            Action::SetStatus { status, reason } => {
+                if let Some(r) = reason {
+                    check_text("reason", r)?;
+                }
+                if *status == self.status {
+                    return Err(SarError::conflict(format!(
+                        "incident {} is already {}",
+                        self.id,
+                        status.as_str()
+                    )));
+                }
+                if !self.status.can_become(*status) {
+                    return Err(SarError::conflict(format!(
+                        "incident {}: {} cannot become {}",
+                        self.id,
+                        self.status.as_str(),
+                        status.as_str()
+                    )));
+                }
+                if *status == IncidentStatus::AssetsAssigned && self.assets.is_empty() {
+                    return Err(SarError::conflict(
+                        "assets_assigned needs an assigned asset (assign_asset)",
+                    ));
+                }
+                self.status = *status;
+            }
+            Action::AssignAsset { asset } => {
+                asset.validate()?;
+                if self.assets.iter().any(|a| a.asset.same(asset)) {
+                    return Err(SarError::conflict(format!(
+                        "{} is already assigned",
+                        asset.label()
+                    )));
+                }
+                self.assets.push(Assignment {
+                    asset: asset.clone(),
+                    assigned_ms: e.time_ms,
+                    assigned_by: e.who.clone(),
+                });
+            }
+            Action::ReleaseAsset { asset } => {
+                let before = self.assets.len();
+                self.assets.retain(|a| !a.asset.same(asset));
+                if before == self.assets.len() {
+                    return Err(SarError::not_found(format!(
+                        "{} is not assigned",
+                        asset.label()
+                    )));
+                }
+            }
+            Action::LinkContact { contact_id } => link(&mut self.contacts, contact_id, "contact")?,
+            Action::UnlinkContact { contact_id } => {
+                unlink(&mut self.contacts, contact_id, "contact")?
+            }
+            Action::LinkAlert { alert_id } => link(&mut self.alerts, alert_id, "alert")?,
+            Action::UnlinkAlert { alert_id } => unlink(&mut self.alerts, alert_id, "alert")?,
+            Action::LinkVessel { mmsi } => link(&mut self.vessels, mmsi, "vessel")?,
+            Action::UnlinkVessel { mmsi } => unlink(&mut self.vessels, mmsi, "vessel")?,
+            Action::Note { text } => check_text("text", text)?,
+            Action::Retitle { title } => {
+                check_text("title", title)?;
+                self.title = title.trim().to_string();
+            }
+        }
+        self.log.push(e.clone());
+        self.updated_ms = self.updated_ms.max(e.recorded_ms);
+        self.version = self.log.len() as u64;
+        Ok(())
+    }
+
+    /// Open means anything before `closed`.
+    pub fn is_open(&self) -> bool {
+        self.status != IncidentStatus::Closed
+    }
+
+    /// The incident as its API/WebSocket object (with the whole log).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "contacts": self.contacts,
+            "alerts": self.alerts,
+            "vessels": self.vessels,
+            "assets": self.assets.iter().map(|a| json!({
+                "mmsi": a.asset.mmsi,
+                "name": a.asset.name,
+                "assigned": format_time(a.assigned_ms),
+                "assigned_by": a.assigned_by,
+            })).collect::<Vec<_>>(),
+            "created": format_time(self.created_ms),
+            "created_by": self.created_by,
+            "updated": format_time(self.updated_ms),
+            "version": self.version,
+            "log": self.log.iter().map(LogEntry::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn link<T: PartialEq + Clone + std::fmt::Display>(
+    list: &mut Vec<T>,
+    item: &T,
+    what: &str,
+) -> Result<(), SarError> {
+    if list.contains(item) {
+        return Err(SarError::conflict(format!(
+            "{what} {item} is already linked"
+        )));
+    }
+    if list.len() >= 1000 {
+        return Err(SarError::conflict(format!(
+            "at most 1000 {what}s per incident"
+        )));
+    }
+    list.push(item.clone());
+    Ok(())
+}
+
+fn unlink<T: PartialEq + std::fmt::Display>(
+    list: &mut Vec<T>,
+    item: &T,
+    what: &str,
+) -> Result<(), SarError> {
+    let before = list.len();
+    list.retain(|x| x != item);
+    if before == list.len() {
+        return Err(SarError::not_found(format!("{what} {item} is not linked")));
+    }
+    Ok(())
+}
+
+fn check_text(field: &str, t: &str) -> Result<(), SarError> {
+    if t.trim().is_empty() {
+        return Err(SarError::invalid(format!("{field} must not be empty")));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(SarError::invalid(format!(
+            "{field} is limited to {MAX_TEXT} characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use IncidentStatus::*;
+
+    fn new() -> Incident {
+        Incident::new("i-1", "boat in distress", "alice", 10, 100).unwrap()
+    }
+
+    fn status(s: IncidentStatus) -> Action {
+        Action::SetStatus {
+            status: s,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn every_transition_is_checked() {
+        let all = [Open, AssetsAssigned, Rescued, Closed];
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Open, AssetsAssigned),
+                (Open, Closed),
+                (AssetsAssigned, Open),
+                (AssetsAssigned, Rescued),
+                (AssetsAssigned, Closed),
+                (Rescued, Closed),
+                (Closed, Open),
+            ]
+        );
+    }
+
+    #[test]
+    fn full_lifecycle_with_who_did_what() {
+        let mut i = new();
+        assert_eq!(i.status, Open);
+        let e = i.execute(status(Rescued), "bob", 20, 200).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Conflict);
+        assert!(
+            i.execute(status(AssetsAssigned), "bob", 20, 200).is_err(),
+            "no asset yet"
+        );
+        let entries = i
+            .execute(
+                Action::AssignAsset {
+                    asset: Asset::vessel(247_000_001, Some("RESCUE 1")),
+                },
+                "bob",
+                30,
+                300,
+            )
+            .unwrap();
+        assert_eq!(
+            entries.iter().map(|e| e.action.name()).collect::<Vec<_>>(),
+            vec!["assign_asset", "set_status"]
+        );
+        assert_eq!(i.status, AssetsAssigned);
+        i.execute(
+            Action::LinkContact {
+                contact_id: "c-1".into(),
+            },
+            "bob",
+            31,
+            301,
+        )
+        .unwrap();
+        assert_eq!(
+            i.execute(
+                Action::LinkContact {
+                    contact_id: "c-1".into()
+                },
+                "bob",
+                31,
+                301
+            )
+            .unwrap_err()
+            .kind,
+            crate::ErrorKind::Conflict
+        );
+        i.execute(
+            Action::LinkAlert {
+                alert_id: "a-000001".into(),
+            },
+            "bob",
+            32,
+            302,
+        )
+        .unwrap();
+        i.execute(Action::LinkVessel { mmsi: 970_000_001 }, "bob", 33, 303)
+            .unwrap();
+        i.execute(
+            Action::Note {
+                text: "60 persons reported".into(),
+            },
+            "carol",
+            34,
+            304,
+        )
+        .unwrap();
+        i.execute(status(Rescued), "carol", 40, 400).unwrap();
+        i.execute(status(Closed), "carol", 50, 500).unwrap();
+        let e = i
+            .execute(Action::LinkVessel { mmsi: 1 }, "carol", 51, 501)
+            .unwrap_err();
+        assert!(e.message.contains("closed"), "{e}");
+        i.execute(
+            Action::Note {
+                text: "debrief".into(),
+            },
+            "carol",
+            52,
+            502,
+        )
+        .unwrap();
+        i.execute(status(Open), "dave", 60, 600).unwrap();
+        assert_eq!(i.log.len() as u64, i.version);
+        assert_eq!(i.log.last().unwrap().who, "dave");
+        assert_eq!(i.updated_ms, 600);
+        assert_eq!(Incident::replay("i-1", &i.log).unwrap(), i);
+    }
+
+    #[test]
+    fn releasing_the_last_asset_reopens() {
+        let mut i = new();
+        let a = Asset::named("HELO 21");
+        i.execute(Action::AssignAsset { asset: a.clone() }, "x", 1, 1)
+            .unwrap();
+        i.execute(
+            Action::AssignAsset {
+                asset: Asset::vessel(5, None),
+            },
+            "x",
+            1,
+            1,
+        )
+        .unwrap();
+        assert_eq!(i.status, AssetsAssigned);
+        i.execute(Action::ReleaseAsset { asset: a.clone() }, "x", 2, 2)
+            .unwrap();
+        assert_eq!(i.status, AssetsAssigned);
+        let entries = i
+            .execute(
+                Action::ReleaseAsset {
+                    asset: Asset::vessel(5, None),
+                },
+                "x",
+                3,
+                3,
+            )
+            .unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(i.status, Open);
+        assert_eq!(
+            i.execute(Action::ReleaseAsset { asset: a }, "x", 4, 4)
+                .unwrap_err()
+                .kind,
+            crate::ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn a_failed_action_changes_nothing() {
+        let mut i = new();
+        let before = i.clone();
+        assert!(i
+            .execute(Action::Note { text: " ".into() }, "x", 1, 1)
+            .is_err());
+        assert!(i
+            .execute(
+                Action::AssignAsset {
+                    asset: Asset {
+                        mmsi: None,
+                        name: None
+                    }
+                },
+                "x",
+                1,
+                1
+            )
+            .is_err());
+        assert_eq!(i, before);
+    }
+
+    #[test]
+    fn actions_parse_from_the_api_body() {
+        let a: Action = serde_json::from_str(
+            r#"{"action":"assign_asset","asset":{"mmsi":247000001,"name":"RESCUE 1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Action::AssignAsset {
+                asset: Asset::vessel(247_000_001, Some("RESCUE 1"))
+            }
+        );
+        let a: Action =
+            serde_json::from_str(r#"{"action":"set_status","status":"rescued"}"#).unwrap();
+        assert_eq!(a, status(Rescued));
+        assert!(
+            serde_json::from_str::<Action>(r#"{"action":"set_status","status":"sunk"}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<Action>(r#"{"action":"note","text":"x","extra":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_log_out_of_order_or_without_create_is_refused() {
+        let i = new();
+        let mut log = i.log.clone();
+        log.push(LogEntry {
+            seq: 5,
+            time_ms: 0,
+            recorded_ms: 0,
+            who: "x".into(),
+            action: Action::Note { text: "n".into() },
+        });
+        assert!(Incident::replay("i-1", &log).is_err());
+        assert!(Incident::replay("i-1", &log[1..]).is_err());
+        assert!(Incident::replay("i-1", &[]).is_err());
+    }
+}
