@@ -11,10 +11,14 @@
 //!   ([`replay`]).
 //! - `lookout serve` — the live picture over WebSocket and HTTP ([`serve`],
 //!   wired from [`config`], [`pipeline`], [`state`] and [`views`]).
+//! - `lookout history --archive DIR --near LAT,LON --radius NM --from T
+//!   --to T` — who was near a point, from the recorded archive
+//!   ([`history`]).
 //! - `lookout token hash` — the SHA-256 to put in the config for a token.
 
 mod config;
 mod decode;
+mod history;
 mod input;
 mod pipeline;
 mod replay;
@@ -48,6 +52,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Serve the live picture (WebSocket and HTTP API on one port).
     Serve(serve::ServeArgs),
+    /// Every vessel that came within a radius of a point during a window,
+    /// with its closest approach and track, from the recorded archive.
+    History(history::HistoryArgs),
     /// Access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -74,6 +81,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::History(args) => history::run(args),
         Command::Token(TokenCommand::Hash) => {
             let mut token = String::new();
             if std::io::stdin().read_line(&mut token).is_err() || token.trim().is_empty() {
