@@ -52,6 +52,9 @@ fn default_max_backoff_ms() -> u64 {
 fn default_max_connections() -> usize {
     16
 }
+fn default_udp_recv_buffer() -> usize {
+    4 << 20
+}
 fn default_udp_address() -> String {
     format!("127.0.0.1:{DEFAULT_UDP_PORT}")
 }
@@ -126,6 +129,11 @@ pub struct UdpConfig {
     pub overload: Option<Overload>,
     #[serde(default = "default_max_line")]
     pub max_line_bytes: usize,
+    /// The socket's receive buffer (SO_RCVBUF): what absorbs bursts while
+    /// the reader is busy. Default 4 MiB (about 50,000 sentences); the
+    /// kernel caps it at `net.core.rmem_max`.
+    #[serde(default = "default_udp_recv_buffer")]
+    pub recv_buffer_bytes: usize,
 }
 
 /// A file, plain or gzip (detected by its magic bytes), read once.

@@ -209,7 +209,7 @@ async fn run(src: ReplaySource, ctx: SourceContext) {
                     }
                     for s in [&status, &owner] {
                         s.add_bytes(bytes.len() + 1);
-                        s.count_line(t);
+                        s.count_lines(1, t);
                         if Arc::ptr_eq(&status, &owner) {
                             break;
                         }

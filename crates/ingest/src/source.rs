@@ -183,7 +183,6 @@ impl Pump {
         let batch = &mut self.batch;
         let mut f = |p: Piece<'_>| match p {
             Piece::Line(l) => {
-                status.count_line(received_ms);
                 batch.push(Line {
                     source,
                     received_ms,
@@ -206,10 +205,14 @@ impl Pump {
     }
 
     async fn flush(&mut self) -> Result<(), Closed> {
-        for line in self.batch.drain(..) {
-            self.sender.send(line).await?;
+        // Lines count as received when they are handed over, so the
+        // status's `lines` always equals what reached the queue (queued or
+        // dropped by its policy).
+        if let Some(last) = self.batch.last() {
+            self.status
+                .count_lines(self.batch.len() as u64, last.received_ms);
         }
-        Ok(())
+        self.sender.send_all(&mut self.batch).await
     }
 
     /// Feed received bytes.
@@ -219,10 +222,21 @@ impl Pump {
         self.flush().await
     }
 
-    /// Feed the bytes of one datagram (its end ends its last line).
-    pub(crate) async fn push_datagram(&mut self, data: &[u8]) -> Result<(), Closed> {
+    /// Cut one datagram into lines (its end ends its last line) and keep
+    /// them until [`Pump::flush_pending`]: lets a reader batch many small
+    /// datagrams into one hand-over to the queue.
+    pub(crate) fn collect_datagram(&mut self, data: &[u8]) {
         self.status.add_bytes(data.len());
         self.collect(data, true);
+    }
+
+    /// Lines collected and not yet handed to the queue.
+    pub(crate) fn pending(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Hand the collected lines to the queue.
+    pub(crate) async fn flush_pending(&mut self) -> Result<(), Closed> {
         self.flush().await
     }
 

@@ -78,11 +78,14 @@ pub enum SourceErrorKind {
     ConnectionLimit,
     /// A `$` sentence of an own asset that did not parse.
     Gnss,
+    /// Datagrams the kernel discarded because the UDP socket's receive
+    /// buffer was full (read from the socket's `drops` in /proc/net/udp).
+    KernelDrop,
     /// An AIS sentence the decoder rejected.
     Decode(lookout_ais::ErrorKind),
 }
 
-const LOCAL_KINDS: usize = 7;
+const LOCAL_KINDS: usize = 8;
 /// Number of distinct [`SourceErrorKind`]s.
 pub const ERROR_KINDS: usize = LOCAL_KINDS + lookout_ais::ErrorKind::ALL.len();
 
@@ -97,6 +100,7 @@ impl SourceErrorKind {
             SourceErrorKind::IdleTimeout => 4,
             SourceErrorKind::ConnectionLimit => 5,
             SourceErrorKind::Gnss => 6,
+            SourceErrorKind::KernelDrop => 7,
             SourceErrorKind::Decode(k) => LOCAL_KINDS + k as usize,
         }
     }
@@ -111,6 +115,7 @@ impl SourceErrorKind {
             4 => SourceErrorKind::IdleTimeout,
             5 => SourceErrorKind::ConnectionLimit,
             6 => SourceErrorKind::Gnss,
+            7 => SourceErrorKind::KernelDrop,
             i => SourceErrorKind::Decode(*lookout_ais::ErrorKind::ALL.get(i - LOCAL_KINDS)?),
         })
     }
@@ -125,6 +130,7 @@ impl SourceErrorKind {
             SourceErrorKind::IdleTimeout => "idle_timeout",
             SourceErrorKind::ConnectionLimit => "connection_limit",
             SourceErrorKind::Gnss => "gnss",
+            SourceErrorKind::KernelDrop => "kernel_drop",
             SourceErrorKind::Decode(k) => k.as_str(),
         }
     }
@@ -324,8 +330,8 @@ impl SourceStatus {
     pub(crate) fn add_bytes(&self, n: usize) {
         self.bytes.fetch_add(n as u64, Relaxed);
     }
-    pub(crate) fn count_line(&self, received_ms: i64) {
-        self.lines.fetch_add(1, Relaxed);
+    pub(crate) fn count_lines(&self, n: u64, received_ms: i64) {
+        self.lines.fetch_add(n, Relaxed);
         self.last_line_ms.store(received_ms, Relaxed);
     }
     pub(crate) fn count_messages(&self, n: u64, received_ms: i64) {
@@ -343,6 +349,23 @@ impl SourceStatus {
     }
     pub(crate) fn count_reconnect(&self) {
         self.reconnects.fetch_add(1, Relaxed);
+    }
+
+    /// Count `n` errors of one kind at once (e.g. kernel drops read from a
+    /// counter); the first batch is logged like [`Self::count_error`].
+    pub fn count_errors(&self, kind: SourceErrorKind, n: u64, detail: impl std::fmt::Display) {
+        if n == 0 {
+            return;
+        }
+        let before = self.errors[kind.index()].fetch_add(n, Relaxed);
+        if before == 0 {
+            tracing::warn!(
+                source = %self.name,
+                kind = kind.as_str(),
+                "first {} errors ({n}): {detail} (further ones are counted in the source status, not logged)",
+                kind.as_str()
+            );
+        }
     }
 
     /// Count an error. The first error of each kind is logged (as a
@@ -584,7 +607,7 @@ mod tests {
     fn counters_and_snapshot() {
         let r = SourceRegistry::default();
         let s = r.register(spec("x")).unwrap();
-        s.count_line(5);
+        s.count_lines(1, 5);
         s.add_bytes(10);
         s.count_error(SourceErrorKind::LineTooLong, "x");
         s.count_error(

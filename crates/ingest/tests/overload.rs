@@ -7,7 +7,7 @@ use std::io::Write;
 
 use common::*;
 use ingest::queue::Overload;
-use ingest::status::SourceState;
+use ingest::status::{SourceErrorKind, SourceState};
 use tokio::net::UdpSocket;
 
 #[tokio::test]
@@ -114,4 +114,68 @@ async fn block_pushes_back_on_a_file_reader_and_loses_nothing() {
     assert_eq!(src.status.dropped(), 0);
     assert_eq!(src.status.state(), SourceState::Finished);
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_reader_keeps_up_with_a_burst_and_counts_what_the_kernel_drops() {
+    // Bursts of 1,000 one-sentence datagrams, sent as fast as the socket
+    // takes them, with a consumer reading: the dedicated reader thread and
+    // the 4 MiB default receive buffer take them all. (Sustained rates are
+    // the benchmark's business: scripts/bench-ingest.sh.)
+    let mut h = Harness::new(65_536);
+    let src = h
+        .start(Harness::from_json(
+            r#"{"type":"udp","name":"burst","address":"127.0.0.1:0"}"#,
+        ))
+        .await;
+    let to = src.local_addr.unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let want: Vec<String> = (0..20_000).map(numbered_sentence).collect();
+    let mut got = Vec::new();
+    for burst in want.chunks(1_000) {
+        for s in burst {
+            tx.send_to(s.as_bytes(), to).unwrap();
+        }
+        got.extend(within("a burst", h.collect(burst.len())).await);
+    }
+    assert_eq!(texts(&got), want, "every line, in order");
+    assert_eq!(src.status.errors(SourceErrorKind::KernelDrop), 0);
+
+    // Now a reader that cannot keep up: `block` policy on a 10-line queue
+    // nobody reads, and a tiny receive buffer. The kernel drops datagrams;
+    // once the consumer reads again, the loss shows in the status.
+    let mut h = Harness::new(10);
+    let src = h
+        .start(Harness::from_json(
+            r#"{"type":"udp","name":"tiny","address":"127.0.0.1:0","overload":"block","recv_buffer_bytes":4096}"#,
+        ))
+        .await;
+    let to = src.local_addr.unwrap();
+    for s in &want[..2_000] {
+        tx.send_to(s.as_bytes(), to).unwrap();
+    }
+    let mut got = Vec::new();
+    let total = |got: &Vec<ingest::line::Line>| {
+        got.len() as u64 + src.status.errors(SourceErrorKind::KernelDrop)
+    };
+    within("every datagram accounted for", async {
+        while total(&got) < 2_000 {
+            let mut batch = Vec::new();
+            if let Ok(n) = tokio::time::timeout(
+                std::time::Duration::from_millis(200),
+                h.rx.recv_batch(&mut batch, 1024),
+            )
+            .await
+            {
+                assert!(n > 0);
+                got.extend(batch);
+            }
+        }
+    })
+    .await;
+    assert_eq!(total(&got), 2_000, "received + kernel drops = sent");
+    assert!(src.status.errors(SourceErrorKind::KernelDrop) > 0);
+    assert_eq!(src.status.lines(), got.len() as u64);
+    let snap = h.registry.snapshot();
+    assert!(snap[0].errors.iter().any(|(k, _)| *k == "kernel_drop"));
 }
