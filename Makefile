@@ -24,6 +24,9 @@ test-deps:
 	@command -v gpsdecode >/dev/null 2>&1 || { \
 	  echo "installing gpsd-clients (gpsdecode, the reference AIS decoder)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gpsd-clients; }
+	@command -v nats-server >/dev/null 2>&1 || test -x /usr/sbin/nats-server || { \
+	  echo "installing nats-server (NATS with JetStream, the bus of the cluster tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server; }
 
 lint:
 	$(CARGO) fmt --all -- --check
