@@ -8,6 +8,24 @@
 use crate::view::{BBox, Filter, VesselWire};
 use std::sync::Arc;
 
+/// Why a history query (`/api/history`) was not answered: the HTTP status
+/// (400 a query beyond the limits or malformed, 429 too many at once, 503
+/// no archive) and a sentence saying what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryFailure {
+    pub status: u16,
+    pub message: String,
+}
+
+impl HistoryFailure {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        HistoryFailure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
 /// Queries and commands the HTTP and WebSocket layers need.
 pub trait PictureApi: Send + Sync + 'static {
     /// Vessels inside any of `bboxes` that pass `filter`.
@@ -47,4 +65,22 @@ pub trait PictureApi: Send + Sync + 'static {
     /// Register the current values of the picture's, decoder's, feeds' and
     /// queues' counters and gauges (called per scrape of `/metrics`).
     fn metrics(&self, registry: &mut prometheus_client::registry::Registry);
+    /// Vessels that came within `radius_nm` of `(lat, lon)` during
+    /// `[from_ms, to_ms)`, from the recorded archive: a GeoJSON
+    /// FeatureCollection with each vessel's closest approach and track (see
+    /// the `history` crate). It reads files, so the HTTP layer calls it on
+    /// a blocking thread. The default has no archive.
+    fn history(
+        &self,
+        _lat: f64,
+        _lon: f64,
+        _radius_nm: f64,
+        _from_ms: i64,
+        _to_ms: i64,
+    ) -> Result<serde_json::Value, HistoryFailure> {
+        Err(HistoryFailure::new(
+            503,
+            "no archive: history needs the recorder ([ingest.recorder])",
+        ))
+    }
 }

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/vessels/{mmsi}", get(vessel))
         .route("/api/vessels/{mmsi}/track", get(track))
         .route("/api/nearest", get(nearest))
+        .route("/api/history", get(history))
         .route("/api/zones", get(zones))
         .route(
             "/api/zones/{id}",
@@ -251,10 +252,64 @@ async fn track(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, &q, Role::Viewer)?;
     let (from, to) = (time_param(&q, "from")?, time_param(&q, "to")?);
-    s.api
-        .track(mmsi(&m)?, from, to)
+    let id = mmsi(&m)?;
+    // A `from` older than the picture's memory reaches into the archive
+    // (files are read): bounded, and off the async workers.
+    if let Some(f) = from {
+        let end = to.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(i64::MAX, |d| d.as_millis() as i64)
+        });
+        if to.is_some_and(|t| t <= f) {
+            return Err(bad("to must be after from"));
+        }
+        if end.saturating_sub(f) > MAX_TRACK_WINDOW_MS {
+            return Err(bad(format!(
+                "a track may cover at most {} days; narrow from/to",
+                MAX_TRACK_WINDOW_MS / 86_400_000
+            )));
+        }
+    }
+    let api = s.api.clone();
+    tokio::task::spawn_blocking(move || api.track(id, from, to))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map(Json)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no track for {m}")))
+}
+
+/// Longest period one track request may cover.
+pub const MAX_TRACK_WINDOW_MS: i64 = 31 * 86_400_000;
+
+/// `GET /api/history?lat=&lon=&radius_nm=&from=&to=`: every vessel that came
+/// within the radius during the window, from the archive (GeoJSON).
+async fn history(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let num = |k: &str| -> Result<f64, ApiError> {
+        q.get(k)
+            .ok_or_else(|| bad(format!("{k} is required")))?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(format!("{k} must be a number")))
+    };
+    let (lat, lon, radius) = (num("lat")?, num("lon")?, num("radius_nm")?);
+    let from = time_param(&q, "from")?.ok_or_else(|| bad("from is required"))?;
+    let to = time_param(&q, "to")?.ok_or_else(|| bad("to is required"))?;
+    let api = s.api.clone();
+    match tokio::task::spawn_blocking(move || api.history(lat, lon, radius, from, to)).await {
+        Ok(Ok(v)) => Ok(Json(v)),
+        Ok(Err(f)) => Err(ApiError(
+            StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            f.message,
+        )),
+        Err(e) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
 }
 
 async fn nearest(

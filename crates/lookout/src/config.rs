@@ -55,6 +55,10 @@ pub struct LookoutConfig {
     /// durable outbox, JSON lines, Cursor-on-Target).
     #[serde(default)]
     pub sinks: Vec<alert_sinks::SinkConfig>,
+    /// Periodic picture snapshots and the restore at start (with live
+    /// feeds and a recorder): `[snapshot]`, see `crate::snapshot`.
+    #[serde(default)]
+    pub snapshot: crate::snapshot::SnapshotConfig,
 }
 
 /// The built-in demonstration, used when no source is configured.

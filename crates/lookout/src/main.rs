@@ -24,6 +24,7 @@ mod pipeline;
 mod replay;
 mod serve;
 mod simulate;
+mod snapshot;
 mod state;
 mod views;
 

@@ -36,6 +36,10 @@ pub struct Pipeline {
     pub recorder: Option<Recorder>,
     /// Receive clock for live feeds (None for replays).
     pub live_clock: Option<Arc<dyn Clock>>,
+    /// Replaying the archive at start (`crate::snapshot`): alerts go to the
+    /// engine but not to sinks or clients (the run that recorded the lines
+    /// sent them already).
+    pub restoring: bool,
     messages: u64,
     rate_since: Instant,
 }
@@ -54,6 +58,7 @@ impl Pipeline {
             router,
             recorder,
             live_clock,
+            restoring: false,
             messages: 0,
             rate_since: Instant::now(),
         }
@@ -131,6 +136,9 @@ impl Pipeline {
     }
 
     fn publish_alerts(&self, alerts: Vec<Alert>) {
+        if self.restoring {
+            return;
+        }
         for a in alerts {
             self.state.sinks.publish(&a);
             self.hub.publish_alert(a.to_json().into());

@@ -184,11 +184,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let monitor = line_queue.monitor();
     drop(line_queue);
     let live = mode == Mode::Live;
-    let recorder = match (&cfg.ingest.recorder, live) {
-        (Some(r), true) => Some(
-            Recorder::start(r.clone(), registry.clone(), clock.clone())
-                .map_err(|e| e.to_string())?,
-        ),
+    // Started after the picture is restored from the archive (below), so
+    // the restore reads only what the earlier run recorded.
+    let recorder_cfg = match (&cfg.ingest.recorder, live) {
+        (Some(r), true) => Some(r.clone()),
         _ => None,
     };
 
@@ -209,6 +208,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         api_zones_file: Some(api_zones_file),
         api_zones: Mutex::new(Vec::new()),
         file_zones: file_zone_list,
+        archive: cfg
+            .ingest
+            .recorder
+            .as_ref()
+            .map(|r| crate::history::ArchiveHistory::new(r.directory.clone())),
     });
     std::mem::swap(
         &mut *state.picture.write().unwrap_or_else(|e| e.into_inner()),
@@ -226,6 +230,40 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
 
     let hub = Arc::new(Hub::new(Limits::default()));
+
+    // Restart: the picture from the last snapshot plus the archive since.
+    let snapshot_path = crate::snapshot::path_in(&args.state_dir);
+    if let Some(rc) = recorder_cfg.as_ref().filter(|_| cfg.snapshot.restore) {
+        let (st, hb, sc, sp, dir) = (
+            state.clone(),
+            hub.clone(),
+            cfg.snapshot.clone(),
+            snapshot_path.clone(),
+            rc.directory.clone(),
+        );
+        let now = clock.now_ms();
+        let r = tokio::task::spawn_blocking(move || {
+            crate::snapshot::restore_at_start(&st, &hb, &sc, &sp, &dir, now)
+        })
+        .await
+        .map_err(|e| format!("restoring the picture: {e}"))?;
+        tracing::info!(
+            vessels = r.vessels,
+            snapshot_vessels = r.snapshot_vessels,
+            snapshot_age_s = r.snapshot_age_ms.map(|a| a / 1000),
+            replayed_lines = r.replayed_lines,
+            from = %ingest::timefmt::format_rfc3339(r.replayed_from_ms),
+            ms = r.elapsed_ms,
+            "picture restored"
+        );
+    }
+    let recorder = recorder_cfg
+        .map(|r| Recorder::start(r, registry.clone(), clock.clone()))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let snapshots_every = (recorder.is_some() && cfg.snapshot.interval_secs > 0)
+        .then(|| Duration::from_secs(cfg.snapshot.interval_secs));
+
     let router = Router::new(registry.clone(), DecoderOptions::default());
     let pipeline = Pipeline::new(
         state.clone(),
@@ -235,6 +273,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         live.then(|| clock.clone()),
     );
     let pipeline_task = tokio::spawn(pipeline.run(rx));
+    // Periodic picture snapshots (atomic writes), for the restore above.
+    let snapshot_task = snapshots_every.map(|every| {
+        let (state, clock, path) = (state.clone(), clock.clone(), snapshot_path.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (state, path, now) = (state.clone(), path.clone(), clock.now_ms());
+                let _ = tokio::task::spawn_blocking(move || {
+                    crate::snapshot::save(&state.picture, now, &path)
+                })
+                .await;
+            }
+        })
+    });
 
     // Feed status to clients with a `sources` channel.
     let status_task = {
@@ -307,6 +362,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(10), pipeline_task).await;
+    if let Some(t) = snapshot_task {
+        // A last snapshot of the drained picture: a clean restart replays
+        // almost nothing.
+        t.abort();
+        crate::snapshot::save(&state.picture, clock.now_ms(), &snapshot_path);
+    }
     sinks.shutdown().await;
     if let Some(p) = demo_file {
         let _ = std::fs::remove_file(p);

@@ -115,6 +115,9 @@ pub struct LiveState {
     pub api_zones: Mutex<Vec<Value>>,
     /// Zones loaded from files at start.
     pub file_zones: Vec<Zone>,
+    /// The recorder's archive, for history and for tracks older than the
+    /// picture's memory (None without a recorder).
+    pub archive: Option<crate::history::ArchiveHistory>,
 }
 
 /// Convert a protocol box to the picture's.
@@ -209,10 +212,84 @@ impl PictureApi for LiveState {
         p.vessel(mmsi).map(|v| views::vessel_detail(&p, v))
     }
 
+    /// The picture's track; when `from_ms` is older than its first point
+    /// (or the picture no longer knows the vessel) and there is an archive,
+    /// the archived positions from `from_ms` up to that first point come
+    /// first (merged, sorted, one point per time).
     fn track(&self, mmsi: u32, from_ms: Option<i64>, to_ms: Option<i64>) -> Option<Value> {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
-        p.vessel(mmsi)
-            .map(|v| views::track_feature(v, from_ms, to_ms))
+        let memory: Option<Vec<(i64, f64, f64)>> = {
+            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            p.vessel(mmsi).map(|v| {
+                v.track
+                    .points()
+                    .filter(|t| {
+                        from_ms.is_none_or(|f| t.time_ms >= f)
+                            && to_ms.is_none_or(|e| t.time_ms < e)
+                    })
+                    .map(|t| (t.time_ms, f64::from(t.lat), f64::from(t.lon)))
+                    .collect()
+            })
+        };
+        let first_in_memory = {
+            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            p.vessel(mmsi)
+                .and_then(|v| v.track.points().next().map(|t| t.time_ms))
+        };
+        let reach_back = match (&self.archive, from_ms) {
+            (Some(a), Some(f)) if first_in_memory.is_none_or(|m| f < m) => Some((a, f)),
+            _ => None,
+        };
+        let Some((archive, from)) = reach_back else {
+            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            return p
+                .vessel(mmsi)
+                .map(|v| views::track_feature(v, from_ms, to_ms));
+        };
+        let until = match (first_in_memory, to_ms) {
+            (Some(m), Some(t)) => m.min(t),
+            (Some(m), None) => m,
+            (None, Some(t)) => t,
+            (None, None) => i64::MAX,
+        };
+        let mut points: Vec<(i64, f64, f64)> = archive
+            .track(mmsi, from, until)
+            .into_iter()
+            .map(|t| (t.time_ms, t.lat, t.lon))
+            .collect();
+        let archived = points.len();
+        if memory.is_none() && archived == 0 {
+            return None;
+        }
+        points.extend(memory.unwrap_or_default());
+        points.sort_by_key(|p| p.0);
+        points.dedup_by_key(|p| p.0);
+        Some(json!({
+            "type": "Feature",
+            "id": mmsi,
+            "geometry": {"type": "LineString", "coordinates": points.iter().map(|p| [p.2, p.1]).collect::<Vec<_>>()},
+            "properties": {
+                "mmsi": mmsi,
+                "times": points.iter().map(|p| broadcast::view::format_time(p.0)).collect::<Vec<_>>(),
+                "archived_points": archived,
+            },
+        }))
+    }
+
+    fn history(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_nm: f64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Value, broadcast::api::HistoryFailure> {
+        match &self.archive {
+            Some(a) => a.near(lat, lon, radius_nm, from_ms, to_ms),
+            None => Err(broadcast::api::HistoryFailure::new(
+                503,
+                "no archive: history needs the recorder ([ingest.recorder])",
+            )),
+        }
     }
 
     fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
