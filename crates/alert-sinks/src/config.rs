@@ -13,7 +13,7 @@
 //! name = "rcc"
 //! url = "https://rcc.example.org/hooks/lookout"
 //! secret_env = "LOOKOUT_RCC_SECRET"
-//! outbox = "data/outbox-rcc.sqlite"
+//! outbox = "data/outbox-rcc.sqlite"  # optional in `lookout serve`: the state database
 //!
 //! [[sinks]]
 //! type = "json_lines"
@@ -205,7 +205,10 @@ pub struct WebhookConfig {
     /// Name of an environment variable holding the HMAC key.
     #[serde(default)]
     pub secret_env: Option<String>,
-    /// SQLite file of the durable outbox (created when missing).
+    /// SQLite file of the durable outbox (created when missing; its table
+    /// is `outbox`, so it may be a file shared with other tables). Left
+    /// out, `lookout serve` uses its state database (`[state] database`).
+    #[serde(default)]
     pub outbox: PathBuf,
     /// Most undelivered alerts kept; beyond it the oldest are dropped (and
     /// counted, and logged as errors).

@@ -83,4 +83,82 @@ pub trait PictureApi: Send + Sync + 'static {
             "no archive: history needs the recorder ([ingest.recorder])",
         ))
     }
+    /// Contacts and incidents ([`SarApi`]), when this server keeps them.
+    /// The default has none: its endpoints answer 503 and its WebSocket
+    /// channels stay silent.
+    fn sar(&self) -> Option<&dyn SarApi> {
+        None
+    }
+}
+
+/// Why a contact/incident request failed: the HTTP status to answer with
+/// (400 bad input, 404 unknown id, 409 conflict with the current state,
+/// 422 well-formed but invalid, 500 storage failure) and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SarFailure {
+    pub status: u16,
+    pub message: String,
+}
+
+impl SarFailure {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        SarFailure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// Search-and-rescue contacts and incidents (issue #8). Bodies and answers
+/// are the JSON objects documented in `docs/protocol.md`; `who` is the
+/// token's user name, recorded in the incident log. A write returns only
+/// after it is durably stored, so the HTTP layer's 2xx means "saved".
+/// Writes may block on storage: the HTTP layer calls them off the async
+/// workers.
+pub trait SarApi: Send + Sync {
+    /// Contacts (optionally only `active` or `closed`), newest first.
+    fn contacts(&self, status: Option<&str>) -> Result<serde_json::Value, SarFailure>;
+    fn contact(&self, id: &str) -> Option<serde_json::Value>;
+    /// Create a contact from its first sighting and description.
+    fn create_contact(
+        &self,
+        who: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, SarFailure>;
+    /// Update description/status and/or add a sighting.
+    fn update_contact(
+        &self,
+        id: &str,
+        who: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, SarFailure>;
+    /// Append a sighting to a contact's track.
+    fn add_sighting(
+        &self,
+        id: &str,
+        who: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, SarFailure>;
+    /// Incidents (optionally by status, or `open` for every status but
+    /// closed), newest first.
+    fn incidents(&self, status: Option<&str>) -> Result<serde_json::Value, SarFailure>;
+    fn incident(&self, id: &str) -> Option<serde_json::Value>;
+    fn create_incident(
+        &self,
+        who: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, SarFailure>;
+    /// One action (status change, assign/release asset, link/unlink
+    /// contact/alert/vessel, note, retitle), logged with `who`.
+    fn incident_action(
+        &self,
+        id: &str,
+        who: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, SarFailure>;
+    /// The `k` vessels that can reach the contact first.
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, SarFailure>;
+    /// The `k` vessels that can reach the incident's contacts, vessels or
+    /// alert positions first.
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, SarFailure>;
 }

@@ -4,11 +4,12 @@
 //! Every endpoint but `/healthz` needs a token (`Authorization: Bearer …`, or
 //! `?token=` on the WebSocket, where browsers cannot set headers) unless
 //! authentication is off on loopback. Reads need `viewer`; acknowledging
-//! alerts and editing zones need `operator`.
+//! alerts, editing zones and writing contacts and incidents need `operator`.
 
-use crate::api::PictureApi;
+use crate::api::{PictureApi, SarApi, SarFailure};
 use crate::auth::{Auth, AuthError, Principal, Role};
 use crate::hub::Hub;
+use crate::sar_channel::SarKind;
 use crate::session;
 use crate::view::{BBox, Filter};
 use axum::extract::ws::WebSocketUpgrade;
@@ -55,6 +56,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sources", get(sources))
         .route("/api/alerts", get(alerts))
         .route("/api/alerts/{id}/ack", post(ack))
+        .route("/api/contacts", get(contacts).post(create_contact))
+        .route(
+            "/api/contacts/{id}",
+            get(contact).put(update_contact).patch(update_contact),
+        )
+        .route("/api/contacts/{id}/sightings", post(add_sighting))
+        .route("/api/contacts/{id}/intercepts", get(contact_intercepts))
+        .route("/api/incidents", get(incidents).post(create_incident))
+        .route("/api/incidents/{id}", get(incident).patch(incident_action))
+        .route("/api/incidents/{id}/actions", post(incident_action))
+        .route("/api/incidents/{id}/intercepts", get(incident_intercepts))
         .with_state(state)
 }
 
@@ -431,6 +443,205 @@ async fn ack(
         .map_err(|e| ApiError(StatusCode::NOT_FOUND, e))?;
     s.hub.publish_alert(alert.to_string().into());
     Ok(Json(alert))
+}
+
+// ---- SAR contacts and incidents (issue #8) ----
+
+fn sar_error(e: SarFailure) -> ApiError {
+    ApiError(
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        e.message,
+    )
+}
+
+fn no_sar() -> ApiError {
+    ApiError(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this server keeps no contacts or incidents".into(),
+    )
+}
+
+fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(bad("a JSON object body is required"));
+    }
+    let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("body: {e}")))?;
+    if !v.is_object() {
+        return Err(bad("the body must be a JSON object"));
+    }
+    Ok(v)
+}
+
+/// Run a SAR call off the async workers (reads are quick, writes wait for
+/// the database commit).
+async fn sar_call<F>(s: &AppState, f: F) -> Result<Value, ApiError>
+where
+    F: FnOnce(&dyn SarApi) -> Result<Value, SarFailure> + Send + 'static,
+{
+    let api = s.api.clone();
+    tokio::task::spawn_blocking(move || match api.sar() {
+        Some(sar) => f(sar).map_err(sar_error),
+        None => Err(no_sar()),
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+fn k_param(q: &HashMap<String, String>) -> Result<usize, ApiError> {
+    let k = q
+        .get("k")
+        .map_or(Ok(10), |v| v.parse::<usize>())
+        .map_err(|_| bad("k must be a positive integer"))?;
+    if k == 0 || k > 100 {
+        return Err(bad("k must be 1..100"));
+    }
+    Ok(k)
+}
+
+async fn contacts(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let status = q.get("status").cloned();
+    sar_call(&s, move |sar| sar.contacts(status.as_deref()))
+        .await
+        .map(Json)
+}
+
+async fn contact(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let sar = s.api.sar().ok_or_else(no_sar)?;
+    sar.contact(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no contact {id:?}")))
+}
+
+async fn create_contact(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body = json_body(&body)?;
+    let c = sar_call(&s, move |sar| sar.create_contact(&who.name, body)).await?;
+    s.hub.publish_sar(SarKind::Contact, c.to_string().into());
+    let location = format!("/api/contacts/{}", c["id"].as_str().unwrap_or_default());
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(c)).into_response())
+}
+
+async fn update_contact(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body = json_body(&body)?;
+    let c = sar_call(&s, move |sar| sar.update_contact(&id, &who.name, body)).await?;
+    s.hub.publish_sar(SarKind::Contact, c.to_string().into());
+    Ok(Json(c))
+}
+
+async fn add_sighting(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body = json_body(&body)?;
+    let c = sar_call(&s, move |sar| sar.add_sighting(&id, &who.name, body)).await?;
+    s.hub.publish_sar(SarKind::Contact, c.to_string().into());
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+async fn contact_intercepts(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let k = k_param(&q)?;
+    sar_call(&s, move |sar| sar.contact_intercepts(&id, k))
+        .await
+        .map(Json)
+}
+
+async fn incidents(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let status = q.get("status").cloned();
+    sar_call(&s, move |sar| sar.incidents(status.as_deref()))
+        .await
+        .map(Json)
+}
+
+async fn incident(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let sar = s.api.sar().ok_or_else(no_sar)?;
+    sar.incident(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no incident {id:?}")))
+}
+
+async fn create_incident(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body = json_body(&body)?;
+    let i = sar_call(&s, move |sar| sar.create_incident(&who.name, body)).await?;
+    s.hub.publish_sar(SarKind::Incident, i.to_string().into());
+    let location = format!("/api/incidents/{}", i["id"].as_str().unwrap_or_default());
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(i)).into_response())
+}
+
+async fn incident_action(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let body = json_body(&body)?;
+    let i = sar_call(&s, move |sar| sar.incident_action(&id, &who.name, body)).await?;
+    s.hub.publish_sar(SarKind::Incident, i.to_string().into());
+    Ok(Json(i))
+}
+
+async fn incident_intercepts(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Q,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, &q, Role::Viewer)?;
+    let k = k_param(&q)?;
+    sar_call(&s, move |sar| sar.incident_intercepts(&id, k))
+        .await
+        .map(Json)
 }
 
 async fn metrics(

@@ -63,6 +63,8 @@ pub struct ClientInner {
     pub alerts: VecDeque<Arc<str>>,
     pub zones_changed: bool,
     pub sources: Option<Arc<str>>,
+    /// Contact/incident changes and snapshots due (`crate::sar_channel`).
+    pub sar: crate::sar_channel::SarQueue,
 }
 
 /// One connected client, shared between the hub and its session task.
@@ -175,6 +177,7 @@ impl Hub {
         if s.channels.zones {
             inner.zones_changed = true;
         }
+        inner.sar.subscribed(s.channels);
         drop(inner);
         client.notify.notify_one();
         Ok(())
@@ -278,6 +281,33 @@ impl Hub {
                 drop(inner);
                 c.notify.notify_one();
             }
+        }
+    }
+
+    /// Publish a changed contact or incident (its full JSON object) to
+    /// clients with that channel; bounded per client like alerts (see
+    /// `crate::sar_channel`).
+    pub fn publish_sar(&self, kind: crate::sar_channel::SarKind, json: Arc<str>) {
+        let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
+        for c in clients.iter() {
+            let mut inner = c.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if !inner
+                .subs
+                .iter()
+                .any(|s| crate::sar_channel::wants(&s.channels, kind))
+            {
+                continue;
+            }
+            if inner
+                .sar
+                .push(kind, json.clone(), self.limits.max_queued_alerts)
+            {
+                self.stats
+                    .overflow_resnapshots
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            drop(inner);
+            c.notify.notify_one();
         }
     }
 

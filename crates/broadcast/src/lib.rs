@@ -16,11 +16,12 @@ pub mod auth;
 pub mod http;
 pub mod hub;
 pub mod protocol;
+pub mod sar_channel;
 pub mod server;
 pub mod session;
 pub mod view;
 
-pub use api::PictureApi;
+pub use api::{PictureApi, SarApi, SarFailure};
 pub use auth::{Auth, AuthConfig, Role};
 pub use http::AppState;
 pub use hub::Hub;

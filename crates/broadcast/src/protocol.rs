@@ -51,6 +51,10 @@ pub struct Channels {
     pub alerts: bool,
     pub zones: bool,
     pub sources: bool,
+    /// SAR contacts: a snapshot of all on subscribing, then each change.
+    pub contacts: bool,
+    /// SAR incidents: a snapshot of all on subscribing, then each change.
+    pub incidents: bool,
 }
 
 impl Channels {
@@ -60,6 +64,8 @@ impl Channels {
         alerts: true,
         zones: false,
         sources: false,
+        contacts: false,
+        incidents: false,
     };
 }
 
@@ -229,10 +235,12 @@ fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolEr
                     "alerts" => c.alerts = true,
                     "zones" => c.zones = true,
                     "sources" => c.sources = true,
+                    "contacts" => c.contacts = true,
+                    "incidents" => c.incidents = true,
                     other => {
                         return Err(ProtocolError::new(
                             "bad_request",
-                            format!("unknown channel {other:?} (vessels, alerts, zones, sources)"),
+                            format!("unknown channel {other:?} (vessels, alerts, zones, sources, contacts, incidents)"),
                         ))
                     }
                 }

@@ -331,5 +331,6 @@ fn collect(
             "{{\"type\":\"sources\",\"seq\":{seq},\"sources\":{s}}}"
         ));
     }
+    out.extend(crate::sar_channel::render(client, api, seq));
     out
 }

@@ -20,6 +20,9 @@
 //! role = "operator"
 //! sha256 = "…"                       # `lookout token hash`
 //!
+//! [state]                            # durable state (SQLite, WAL)
+//! database = "data/lookout.db"       # default: lookout.db in --state-dir
+//!
 //! [demo]                             # served when no source is configured
 //! scenario = "config/scenarios/central-med.toml"
 //! speed = 10
@@ -55,10 +58,24 @@ pub struct LookoutConfig {
     /// durable outbox, JSON lines, Cursor-on-Target).
     #[serde(default)]
     pub sinks: Vec<alert_sinks::SinkConfig>,
+    /// Durable state (`[state]`).
+    #[serde(default)]
+    pub state: StateConfig,
     /// Periodic picture snapshots and the restore at start (with live
     /// feeds and a recorder): `[snapshot]`, see `crate::snapshot`.
     #[serde(default)]
     pub snapshot: crate::snapshot::SnapshotConfig,
+}
+
+/// `[state]`: where durable state lives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    /// The SQLite database (WAL) of zones created over the API, contacts,
+    /// incidents, alert states and acknowledgements, and of webhook sinks
+    /// that name no `outbox` of their own. Default: `lookout.db` in
+    /// `--state-dir` (`data/lookout.db`).
+    pub database: Option<PathBuf>,
 }
 
 /// The built-in demonstration, used when no source is configured.
@@ -108,6 +125,29 @@ impl Default for LookoutConfig {
 }
 
 impl LookoutConfig {
+    /// The state database: `[state] database`, or `lookout.db` in
+    /// `state_dir`.
+    pub fn state_database(&self, state_dir: &Path) -> PathBuf {
+        self.state
+            .database
+            .clone()
+            .unwrap_or_else(|| state_dir.join("lookout.db"))
+    }
+
+    /// The sinks, with webhook outboxes left empty pointed at the state
+    /// database `db` (its `outbox` table).
+    pub fn sinks_with_outbox(&self, db: &Path) -> Vec<alert_sinks::SinkConfig> {
+        let mut sinks = self.sinks.clone();
+        for s in &mut sinks {
+            if let alert_sinks::SinkConfig::Webhook(w) = s {
+                if w.outbox.as_os_str().is_empty() {
+                    w.outbox = db.to_path_buf();
+                }
+            }
+        }
+        sinks
+    }
+
     /// Read and check a configuration file; errors name the file.
     pub fn load(path: &Path) -> Result<LookoutConfig, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -121,7 +161,8 @@ impl LookoutConfig {
     /// Checks across sections.
     pub fn check(&self) -> Result<(), String> {
         self.ingest.validate().map_err(|e| e.to_string())?;
-        alert_sinks::config::validate_all(&self.sinks).map_err(|e| e.to_string())?;
+        alert_sinks::config::validate_all(&self.sinks_with_outbox(Path::new("data/lookout.db")))
+            .map_err(|e| e.to_string())?;
         if !(self.demo.speed > 0.0 && self.demo.speed.is_finite()) {
             return Err("demo.speed must be a positive number".into());
         }
@@ -148,6 +189,50 @@ mod tests {
         let cfg = LookoutConfig::default();
         assert_eq!(cfg.listen, "127.0.0.1:8080".parse().unwrap());
         assert!(cfg.ingest.sources.is_empty());
+    }
+
+    #[test]
+    fn webhook_outbox_defaults_to_the_state_database() {
+        let cfg: LookoutConfig = toml::from_str(
+            r#"
+            [state]
+            database = "/var/lib/lookout/state.db"
+            [[sinks]]
+            type = "webhook"
+            name = "rcc"
+            url = "https://rcc.example/alerts"
+            secret_env = "RCC_SECRET"
+            [[sinks]]
+            type = "webhook"
+            name = "ngo"
+            url = "https://ngo.example/alerts"
+            secret_env = "NGO_SECRET"
+            outbox = "data/ngo.sqlite"
+            "#,
+        )
+        .unwrap();
+        let db = cfg.state_database(Path::new("data"));
+        assert_eq!(db, Path::new("/var/lib/lookout/state.db"));
+        let outboxes: Vec<_> = cfg
+            .sinks_with_outbox(&db)
+            .into_iter()
+            .map(|s| match s {
+                alert_sinks::SinkConfig::Webhook(w) => w.outbox,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            outboxes,
+            vec![
+                PathBuf::from("/var/lib/lookout/state.db"),
+                PathBuf::from("data/ngo.sqlite")
+            ]
+        );
+        assert_eq!(
+            LookoutConfig::default().state_database(Path::new("data")),
+            Path::new("data/lookout.db")
+        );
+        cfg.check().unwrap();
     }
 
     #[test]

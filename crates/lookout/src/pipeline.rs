@@ -136,6 +136,9 @@ impl Pipeline {
     }
 
     fn publish_alerts(&self, alerts: Vec<Alert>) {
+        // Recorded in the state database, and acknowledgements made before
+        // a restart applied again (also while restoring the picture).
+        let alerts = self.state.persist_alerts(alerts);
         if self.restoring {
             return;
         }

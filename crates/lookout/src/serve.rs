@@ -13,6 +13,7 @@
 use crate::config::LookoutConfig;
 use crate::pipeline::Pipeline;
 use crate::replay::{parse_speed, zone_paths};
+use crate::state::sar_api::{AckMemory, SarBook};
 use crate::state::{LiveState, Mode};
 use alerts::AlertEngine;
 use broadcast::{AppState, Auth, Hub, Limits};
@@ -32,6 +33,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use store::Store;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -53,7 +55,9 @@ pub struct ServeArgs {
     /// Folder of the built web client, served at `/`.
     #[arg(long, default_value = "web/dist")]
     web_root: PathBuf,
-    /// Where server state (zones created over the API) is kept.
+    /// Where server state is kept: the state database `lookout.db` (zones
+    /// created over the API, contacts, incidents, acknowledgements) unless
+    /// `[state] database` names another file.
     #[arg(long, default_value = "data")]
     state_dir: PathBuf,
 }
@@ -129,17 +133,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let auth = Auth::new(&cfg.auth)?;
     auth.check_listen(&cfg.listen)?;
 
-    // Zones: files, then those created over the API (kept in state_dir).
+    // Durable state: one SQLite database (zones created over the API,
+    // contacts, incidents, alert states and acknowledgements, and by
+    // default the webhook outbox).
+    let db_path = cfg.state_database(&args.state_dir);
+    let store = Arc::new(Store::open(&db_path).map_err(|e| e.to_string())?);
+    import_legacy_zones(&args.state_dir, &store)?;
+    let sar_book = SarBook::load(&store).map_err(|e| format!("{}: {e}", db_path.display()))?;
+    let acks = AckMemory::load(&store).map_err(|e| format!("{}: {e}", db_path.display()))?;
+    let (contacts, incidents) = sar_book.counts();
+    tracing::info!(path = %db_path.display(), contacts, incidents, acknowledgements = acks.len(), "state database open");
+
+    // Zones: files, then those created over the API (in the database).
     let file_zones = ZoneIndex::load(&zone_paths(&cfg.zones)).map_err(|e| e.to_string())?;
     let file_zone_list = file_zones.zones().to_vec();
-    let api_zones_file = args.state_dir.join("zones-api.geojson");
-    let api_zones: Vec<serde_json::Value> = match std::fs::read_to_string(&api_zones_file) {
-        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("features").and_then(|f| f.as_array()).cloned())
-            .ok_or_else(|| format!("{}: not a FeatureCollection", api_zones_file.display()))?,
-        Err(_) => Vec::new(),
-    };
+    let api_zones: Vec<serde_json::Value> = store
+        .zones()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
 
     // Sources: --replay, configured feeds, or the demo.
     let mut demo_file = None;
@@ -173,7 +186,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (cfg.ingest.sources.clone(), Mode::Live)
     };
 
-    let sinks = Arc::new(alert_sinks::SinkSet::start(&cfg.sinks).map_err(|e| e.to_string())?);
+    let sinks = Arc::new(
+        alert_sinks::SinkSet::start(&cfg.sinks_with_outbox(&db_path)).map_err(|e| e.to_string())?,
+    );
     let registry = Arc::new(SourceRegistry::default());
     let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
     let (trigger, shutdown) = source::shutdown_pair();
@@ -205,7 +220,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         mode,
         decode_stats: Mutex::new(Default::default()),
         rate_milli: Default::default(),
-        api_zones_file: Some(api_zones_file),
+        store: Some(store.clone()),
+        sar: Mutex::new(sar_book),
+        acks: Mutex::new(acks),
         api_zones: Mutex::new(Vec::new()),
         file_zones: file_zone_list,
         archive: cfg
@@ -218,16 +235,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         &mut *state.picture.write().unwrap_or_else(|e| e.into_inner()),
         &mut picture,
     );
-    if !api_zones.is_empty() {
-        for f in api_zones {
-            let id = f["properties"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            broadcast::PictureApi::put_zone(&*state, &id, f)
-                .map_err(|e| format!("zones created over the API: {e}"))?;
-        }
-    }
+    state
+        .restore_api_zones(api_zones)
+        .map_err(|e| format!("zones created over the API: {e}"))?;
 
     let hub = Arc::new(Hub::new(Limits::default()));
 
@@ -373,6 +383,34 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let _ = std::fs::remove_file(p);
     }
     served.map_err(|e| e.to_string())
+}
+
+/// Zones created over the API used to be kept in
+/// `STATE_DIR/zones-api.geojson`: move them into the database once (the
+/// file is renamed `….imported`).
+fn import_legacy_zones(state_dir: &std::path::Path, store: &Store) -> Result<(), String> {
+    let file = state_dir.join("zones-api.geojson");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(());
+    };
+    let features = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("features").and_then(|f| f.as_array()).cloned())
+        .ok_or_else(|| format!("{}: not a FeatureCollection", file.display()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    for f in &features {
+        let id = f["properties"]["id"].as_str().unwrap_or_default();
+        if !id.is_empty() {
+            store.put_zone(id, f, now).map_err(|e| e.to_string())?;
+        }
+    }
+    std::fs::rename(&file, file.with_extension("geojson.imported"))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    tracing::info!(zones = features.len(), from = %file.display(), "zones created over the API moved into the state database");
+    Ok(())
 }
 
 fn replay_source(paths: Vec<PathBuf>, speed: f64) -> SourceConfig {

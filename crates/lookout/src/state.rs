@@ -18,9 +18,10 @@ use prometheus_client::registry::Registry;
 use serde_json::{json, Value};
 use spatial_index::zones::geojson::parse_str;
 use spatial_index::{GeoBox, SharedPicture, Zone, ZoneIndex};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+pub mod sar_api;
 
 /// How the server gets its lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,8 +110,13 @@ pub struct LiveState {
     pub decode_stats: Mutex<DecodeStats>,
     /// Messages decoded per second of wall time (pipeline's estimate, ×1000).
     pub rate_milli: AtomicU64,
-    /// Where zones created over the API are kept across restarts.
-    pub api_zones_file: Option<PathBuf>,
+    /// The state database: zones created over the API, contacts,
+    /// incidents, alert states and acknowledgements (`crates/store`).
+    pub store: Option<Arc<store::Store>>,
+    /// Contacts and incidents (their durable copy is in `store`).
+    pub sar: Mutex<sar_api::SarBook>,
+    /// Acknowledgements to restore when their alerts are raised again.
+    pub acks: Mutex<sar_api::AckMemory>,
     /// Zones created over the API (GeoJSON Features by id).
     pub api_zones: Mutex<Vec<Value>>,
     /// Zones loaded from files at start.
@@ -153,34 +159,31 @@ pub fn zone_feature(z: &Zone) -> Value {
 }
 
 impl LiveState {
-    /// Rebuild the zone index from file zones plus API zones and swap it in.
-    fn rebuild_zones(&self, api: &[Value]) -> Result<(), String> {
+    /// The zone index of file zones plus `api` zones (validated like zone
+    /// files).
+    fn build_zones(&self, api: &[Value]) -> Result<ZoneIndex, String> {
         let mut zones = self.file_zones.clone();
         if !api.is_empty() {
             let fc = json!({"type": "FeatureCollection", "features": api}).to_string();
             zones.extend(parse_str("api", &fc).map_err(|e| e.to_string())?);
         }
-        let index = ZoneIndex::new(zones).map_err(|e| e.to_string())?;
+        ZoneIndex::new(zones).map_err(|e| e.to_string())
+    }
+
+    fn swap_zones(&self, index: ZoneIndex) {
         self.picture
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .set_zones(index);
-        Ok(())
     }
 
-    fn persist_api_zones(&self, api: &[Value]) -> Result<(), String> {
-        if let Some(path) = &self.api_zones_file {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-            let text = serde_json::to_string_pretty(
-                &json!({"type": "FeatureCollection", "features": api}),
-            )
-            .map_err(|e| e.to_string())?;
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-            std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
+    /// Put back the zones created over the API (from the state database) at
+    /// start.
+    pub fn restore_api_zones(&self, features: Vec<Value>) -> Result<(), String> {
+        let mut api = self.api_zones.lock().unwrap_or_else(|e| e.into_inner());
+        let index = self.build_zones(&features)?;
+        self.swap_zones(index);
+        *api = features;
         Ok(())
     }
 }
@@ -319,9 +322,16 @@ impl PictureApi for LiveState {
             .filter(|f| f["properties"]["id"] != json!(id))
             .cloned()
             .collect();
-        next.push(feature);
-        self.rebuild_zones(&next)?;
-        self.persist_api_zones(&next)?;
+        next.push(feature.clone());
+        // Validate, store durably, then show: the picture never has a zone
+        // the database does not.
+        let index = self.build_zones(&next)?;
+        if let Some(store) = &self.store {
+            store
+                .put_zone(id, &feature, self.now_ms())
+                .map_err(|e| format!("zone not saved: {e}"))?;
+        }
+        self.swap_zones(index);
         *api = next;
         Ok(())
     }
@@ -336,8 +346,13 @@ impl PictureApi for LiveState {
         if next.len() == api.len() {
             return Ok(false);
         }
-        self.rebuild_zones(&next)?;
-        self.persist_api_zones(&next)?;
+        let index = self.build_zones(&next)?;
+        if let Some(store) = &self.store {
+            store
+                .delete_zone(id)
+                .map_err(|e| format!("zone deletion not saved: {e}"))?;
+        }
+        self.swap_zones(index);
         *api = next;
         Ok(true)
     }
@@ -369,6 +384,8 @@ impl PictureApi for LiveState {
         // now. Drop the queued copy so clients do not see it twice.
         let _ = engine.take_changes();
         drop(engine);
+        // Durable before the client is told (kept across restarts).
+        self.persist_ack(&alert)?;
         self.sinks.publish(&alert);
         tracing::info!(alert = %alert.id, by = %who, "alert acknowledged");
         serde_json::to_value(alert).map_err(|e| e.to_string())
@@ -393,6 +410,10 @@ impl PictureApi for LiveState {
             "queue_depth": self.queue.stats().depth,
             "sinks": self.sinks.status(),
         })
+    }
+
+    fn sar(&self) -> Option<&dyn broadcast::SarApi> {
+        Some(self)
     }
 
     fn metrics(&self, reg: &mut Registry) {
