@@ -144,6 +144,10 @@ async fn ws(
     Ok(up
         .max_message_size(hard_max)
         .max_frame_size(hard_max)
+        // Clients send small frames: a 4 KiB read buffer (it grows for a
+        // larger frame) instead of 128 KiB, which tungstenite zeroes before
+        // every read and which would cost 128 KiB per connection.
+        .read_buffer_size(session::READ_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             session::run(
                 socket,
@@ -697,6 +701,22 @@ async fn metrics(
         "ws_bytes_sent",
         "WebSocket payload bytes sent",
         c(&st.bytes_sent),
+    );
+    reg.register(
+        "ws_snapshots_sent",
+        "WebSocket snapshots sent in full",
+        c(&st.snapshots_sent),
+    );
+    let queued = s.hub.queued_bytes();
+    reg.register(
+        "ws_queued_bytes",
+        "Bytes queued for WebSocket clients (pending changes and messages being written)",
+        ConstGauge::new(queued.iter().sum::<usize>() as i64),
+    );
+    reg.register(
+        "ws_queued_bytes_max_client",
+        "Bytes queued for the WebSocket client with the most",
+        ConstGauge::new(queued.first().copied().unwrap_or(0) as i64),
     );
     s.api.metrics(&mut reg);
     let mut text = String::new();

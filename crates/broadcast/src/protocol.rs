@@ -23,6 +23,12 @@ pub struct Limits {
     pub max_pending: usize,
     /// Alerts queued per client (oldest dropped beyond, and counted).
     pub max_queued_alerts: usize,
+    /// Byte budget of one client's pending vessel changes (their JSON):
+    /// beyond it they are dropped and a fresh snapshot is sent instead.
+    pub max_queued_bytes: usize,
+    /// Snapshots and updates are sent in parts of about this many bytes, so
+    /// at most one part per client is being written at a time.
+    pub max_message_bytes: usize,
     /// A client whose socket accepts nothing for this long is disconnected.
     pub stall_timeout: Duration,
     /// Bad messages tolerated per minute before the connection is closed.
@@ -38,7 +44,9 @@ impl Default for Limits {
             max_frame_bytes: 64 * 1024,
             max_pending: 50_000,
             max_queued_alerts: 1_000,
-            stall_timeout: Duration::from_secs(30),
+            max_queued_bytes: 8 << 20,
+            max_message_bytes: 256 << 10,
+            stall_timeout: Duration::from_secs(10),
             max_errors_per_minute: 30,
         }
     }

@@ -1,27 +1,37 @@
 //! One WebSocket connection: reads the client's messages, writes its
 //! snapshots, updates and alerts at the pace it asked for.
 //!
-//! The session task owns the socket. It wakes when the hub queued something
-//! (or a subscription's next update is due), takes the pending changes out
-//! of the hub under a short lock, builds the message text outside the lock
-//! (splicing each vessel's pre-serialised JSON), and writes it. A write that
-//! does not complete within the stall timeout means the client has stopped
-//! reading: it is disconnected with a close reason, and its hub state (all
-//! bounded) is dropped. Pings go out every 20 s; a client that has not
-//! answered for 60 s is closed.
+//! The session task owns the socket. It produces one message at a time
+//! ([`Outbox::next_message`]) and writes it; while a write is in progress it
+//! keeps reading the client's frames, so a subscribe or an ack is handled
+//! even while a large snapshot goes out. Messages come, in order of
+//! priority, from: replies to the client (and pings), alerts, zones,
+//! sources, contacts/incidents, then the vessel subscriptions in turn —
+//! a snapshot part, or the subscription's coalesced changes once its next
+//! update is due (at most `max_rate_hz` per second).
 //!
-//! Snapshot consistency: when a subscription (re)starts, its pending state
-//! is reset under the lock *before* the picture is queried, so every change
-//! published after that point reaches the client as an update — the client
-//! may see a vessel twice (latest wins), never miss a change.
+//! Snapshots and updates are cut into parts of about
+//! [`Limits::max_message_bytes`](crate::protocol::Limits): a snapshot is
+//! walked from the hub's published picture part by part
+//! ([`Hub::snapshot_step`]), so a 100,000-vessel snapshot never exists in
+//! memory as one text, and a client that stops reading holds one part in
+//! flight. Only the first part of a snapshot has type `snapshot`; the others
+//! are `update`s, and every part but the last carries `"more":true`.
+//!
+//! A write that does not complete within the stall timeout means the client
+//! has stopped reading: it is disconnected with close code 1013 and the
+//! reason [`STALLED_REASON`], and its hub state (all bounded) is dropped.
+//! Pings go out every 20 s when the connection is otherwise idle; a client
+//! that has not answered for 60 s is closed.
 
 use crate::api::PictureApi;
 use crate::auth::{Principal, Role};
 use crate::hub::{ClientHandle, Hub, Pending};
 use crate::protocol::{self, ClientMessage, ProtocolError};
+use crate::view::VesselWire;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +39,21 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 const PONG_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Replies queued for the client at most; beyond, the session stops reading
+/// its frames until they are written (a client that sends but never reads
+/// cannot grow them).
+const MAX_REPLIES: usize = 256;
+
+/// How long a close frame may take to go out.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Read buffer of a connection: client frames are small (it grows for a
+/// larger one, up to the frame limit).
+pub const READ_BUFFER_BYTES: usize = 4096;
+
+/// The close reason of a client disconnected for not reading.
+pub const STALLED_REASON: &str = "client too slow: stopped reading";
 
 /// Close codes used by the server.
 pub mod close {
@@ -47,6 +72,365 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
+/// How the session goes on after a client frame.
+enum Flow {
+    Continue,
+    /// The connection is gone.
+    End,
+}
+
+/// The rest of an update being sent in parts.
+struct UpdateParts {
+    generation: u64,
+    id: String,
+    upserts: Vec<Arc<VesselWire>>,
+    removed: Vec<u32>,
+}
+
+/// What the session sends next.
+struct Outbox {
+    seq: u64,
+    max_bytes: usize,
+    replies: VecDeque<Message>,
+    update: Option<UpdateParts>,
+    /// The vessel subscription to look at first next time (round robin).
+    next_sub: usize,
+    /// Close with this once the replies are out.
+    closing: Option<(u16, &'static str)>,
+}
+
+impl Outbox {
+    fn text(&mut self, body: impl FnOnce(u64) -> String) -> Message {
+        self.seq += 1;
+        Message::Text(body(self.seq).into())
+    }
+
+    fn reply(&mut self, text: String) {
+        self.replies.push_back(Message::Text(text.into()));
+    }
+
+    /// The next message to write, if any is ready.
+    fn next_message(
+        &mut self,
+        hub: &Hub,
+        client: &ClientHandle,
+        api: &Arc<dyn PictureApi>,
+    ) -> Option<Message> {
+        if let Some(m) = self.replies.pop_front() {
+            return Some(m);
+        }
+        if self.closing.is_some() {
+            return None;
+        }
+        let (alert, zones, sources) = {
+            let mut inner = client.lock();
+            match inner.alerts.pop_front() {
+                Some(a) => (Some(a), false, None),
+                None => (
+                    None,
+                    std::mem::take(&mut inner.zones_changed),
+                    inner.sources.take(),
+                ),
+            }
+        };
+        if let Some(a) = alert {
+            return Some(
+                self.text(|seq| format!("{{\"type\":\"alert\",\"seq\":{seq},\"alert\":{a}}}")),
+            );
+        }
+        if let Some(s) = sources {
+            let m =
+                self.text(|seq| format!("{{\"type\":\"sources\",\"seq\":{seq},\"sources\":{s}}}"));
+            self.replies.push_back(m);
+        }
+        if zones {
+            let z = api.zones();
+            let m = self.text(|seq| format!("{{\"type\":\"zones\",\"seq\":{seq},\"zones\":{z}}}"));
+            self.replies.push_back(m);
+        }
+        let mut seq = self.seq;
+        for text in crate::sar_channel::render(client, api, &mut seq) {
+            self.replies.push_back(Message::Text(text.into()));
+        }
+        self.seq = seq;
+        if let Some(m) = self.replies.pop_front() {
+            return Some(m);
+        }
+        if let Some(m) = self.update_part(client) {
+            return Some(m);
+        }
+        self.vessels(hub, client)
+    }
+
+    /// A snapshot part or an update from the next vessel subscription that
+    /// has one ready.
+    fn vessels(&mut self, hub: &Hub, client: &ClientHandle) -> Option<Message> {
+        enum Ready {
+            Snapshot,
+            Update(std::collections::HashMap<u32, Pending>),
+        }
+        let now = Instant::now();
+        let ready = hub.picture_ready();
+        let n = client.lock().subs.len();
+        for k in 0..n {
+            let i = (self.next_sub + k) % n;
+            let (generation, id, what) = {
+                let mut inner = client.lock();
+                let Some(s) = inner.subs.get_mut(i) else {
+                    break;
+                };
+                if !s.channels.vessels {
+                    continue;
+                }
+                let what = if s.walk.is_some() || (s.needs_snapshot && ready) {
+                    Ready::Snapshot
+                } else if !s.pending.is_empty() && s.due <= now {
+                    s.due = now + s.interval;
+                    s.pending_bytes = 0;
+                    Ready::Update(std::mem::take(&mut s.pending))
+                } else {
+                    continue;
+                };
+                (s.generation, s.id.clone(), what)
+            };
+            self.next_sub = i + 1;
+            match what {
+                Ready::Snapshot => {
+                    if let Some(m) = self.snapshot_part(hub, client, i, generation, &id) {
+                        return Some(m);
+                    }
+                }
+                Ready::Update(pending) => {
+                    let mut upserts = Vec::with_capacity(pending.len());
+                    let mut removed = Vec::new();
+                    for (mmsi, p) in pending {
+                        match p {
+                            Pending::Upsert(w) => upserts.push(w),
+                            Pending::Remove => removed.push(mmsi),
+                        }
+                    }
+                    self.update = Some(UpdateParts {
+                        generation,
+                        id,
+                        upserts,
+                        removed,
+                    });
+                    if let Some(m) = self.update_part(client) {
+                        return Some(m);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The next part of the update being sent (dropped if its subscription
+    /// was replaced or removed meanwhile).
+    fn update_part(&mut self, client: &ClientHandle) -> Option<Message> {
+        let mut parts = self.update.take()?;
+        if !client
+            .lock()
+            .subs
+            .iter()
+            .any(|s| s.generation == parts.generation)
+        {
+            return None;
+        }
+        let mut take = 0;
+        let mut bytes = 0;
+        while take < parts.upserts.len() && (take == 0 || bytes < self.max_bytes) {
+            bytes += parts.upserts[take].json.len() + 1;
+            take += 1;
+        }
+        let vessels: Vec<_> = parts.upserts.drain(..take).collect();
+        let last = parts.upserts.is_empty();
+        let removed = if last {
+            std::mem::take(&mut parts.removed)
+        } else {
+            Vec::new()
+        };
+        let id = parts.id.clone();
+        if !last {
+            self.update = Some(parts);
+        }
+        Some(self.text(|seq| vessels_message("update", &id, seq, &vessels, Some(&removed), !last)))
+    }
+
+    /// The next part of subscription `i`'s snapshot (None when the
+    /// subscription went away).
+    fn snapshot_part(
+        &mut self,
+        hub: &Hub,
+        client: &ClientHandle,
+        i: usize,
+        generation: u64,
+        id: &str,
+    ) -> Option<Message> {
+        let mut vessels = Vec::new();
+        let mut bytes = 0;
+        let mut first = None;
+        let done = loop {
+            let step = hub.snapshot_step(
+                client,
+                i,
+                generation,
+                &mut vessels,
+                &mut bytes,
+                self.max_bytes,
+            );
+            if step.gone {
+                return None;
+            }
+            if step.restarted {
+                first = Some(true);
+            }
+            let first = *first.get_or_insert(step.first);
+            if step.done || bytes >= self.max_bytes {
+                if first {
+                    hub.snapshot_started(client, i, generation);
+                }
+                break step.done;
+            }
+        };
+        if done {
+            hub.stats.snapshots_sent.fetch_add(1, Ordering::Relaxed);
+        }
+        let kind = if first == Some(true) {
+            "snapshot"
+        } else {
+            "update"
+        };
+        let removed: &[u32] = &[];
+        Some(self.text(|seq| {
+            vessels_message(
+                kind,
+                id,
+                seq,
+                &vessels,
+                (kind == "update").then_some(removed),
+                !done,
+            )
+        }))
+    }
+
+    /// When the next vessel message is due (far future when nothing is
+    /// waiting).
+    fn next_wake(&self, hub: &Hub, client: &ClientHandle) -> Instant {
+        let now = Instant::now();
+        let far = now + Duration::from_secs(3600);
+        let ready = hub.picture_ready();
+        let inner = client.lock();
+        inner
+            .subs
+            .iter()
+            .filter(|s| s.channels.vessels)
+            .filter_map(|s| {
+                if s.walk.is_some() || (s.needs_snapshot && ready) {
+                    Some(now)
+                } else if !s.pending.is_empty() {
+                    Some(s.due)
+                } else {
+                    None
+                }
+            })
+            .min()
+            .unwrap_or(far)
+    }
+}
+
+/// `{"type":KIND,"sub":ID,"seq":N,"vessels":[…]` (+ `"removed":[…]`) (+
+/// `"more":true`) `}`, splicing each vessel's pre-serialised JSON.
+fn vessels_message(
+    kind: &str,
+    id: &str,
+    seq: u64,
+    vessels: &[Arc<VesselWire>],
+    removed: Option<&[u32]>,
+    more: bool,
+) -> String {
+    let len: usize = vessels.iter().map(|w| w.json.len() + 1).sum();
+    let mut text = String::with_capacity(96 + id.len() + len + removed.map_or(0, |r| r.len() * 11));
+    text.push_str("{\"type\":\"");
+    text.push_str(kind);
+    text.push_str("\",\"sub\":");
+    text.push_str(&serde_json::to_string(id).unwrap_or_default());
+    text.push_str(",\"seq\":");
+    text.push_str(&seq.to_string());
+    text.push_str(",\"vessels\":[");
+    for (i, w) in vessels.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&w.json);
+    }
+    text.push(']');
+    if let Some(r) = removed {
+        text.push_str(",\"removed\":[");
+        for (i, m) in r.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&m.to_string());
+        }
+        text.push(']');
+    }
+    if more {
+        text.push_str(",\"more\":true");
+    }
+    text.push('}');
+    text
+}
+
+/// The reading side's state.
+struct Reader {
+    errors: Vec<Instant>,
+    last_pong: Instant,
+}
+
+impl Reader {
+    /// Handle one frame (or the end of the stream).
+    #[allow(clippy::too_many_arguments)]
+    fn frame(
+        &mut self,
+        msg: Option<Result<Message, axum::Error>>,
+        hub: &Hub,
+        client: &ClientHandle,
+        api: &Arc<dyn PictureApi>,
+        who: &Principal,
+        limits: &protocol::Limits,
+        out: &mut Outbox,
+    ) -> Flow {
+        match msg {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Flow::End,
+            Some(Ok(Message::Text(t))) => match handle(&t, hub, client, api, who, limits) {
+                Ok(Some(reply)) => out.reply(reply),
+                Ok(None) => {}
+                Err((e, sub)) => {
+                    hub.stats.client_errors.fetch_add(1, Ordering::Relaxed);
+                    out.reply(e.to_json(sub.as_deref()));
+                    let now = Instant::now();
+                    self.errors
+                        .retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+                    self.errors.push(now);
+                    if self.errors.len() as u32 > limits.max_errors_per_minute {
+                        out.closing = Some((close::POLICY, "too many bad messages"));
+                    }
+                }
+            },
+            Some(Ok(Message::Binary(_))) => out.reply(
+                ProtocolError::new(
+                    "bad_request",
+                    "binary frames are not part of the protocol; send JSON text",
+                )
+                .to_json(None),
+            ),
+            Some(Ok(Message::Pong(_))) => self.last_pong = Instant::now(),
+            Some(Ok(Message::Ping(_))) => {}
+        }
+        Flow::Continue
+    }
+}
+
 /// Run a session until the client leaves, stalls, misbehaves or the server
 /// shuts down.
 pub async fn run(
@@ -59,31 +443,62 @@ pub async fn run(
     let client = hub.connect();
     let (mut tx, mut rx) = socket.split();
     let limits = *hub.limits();
-    let mut seq: u64 = 0;
-    let mut next_due: HashMap<String, Instant> = HashMap::new();
-    let mut last_pong = Instant::now();
+    let mut reader = Reader {
+        errors: Vec::new(),
+        last_pong: Instant::now(),
+    };
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    let mut errors: Vec<Instant> = Vec::new();
-    let mut outgoing: Vec<String> = vec![serde_json::json!({
-        "type": "hello",
-        "protocol": 1,
-        "server": concat!("lookout ", env!("CARGO_PKG_VERSION")),
-        "user": who.name,
-        "role": who.role.as_str(),
-    })
-    .to_string()];
+    let mut out = Outbox {
+        seq: 0,
+        max_bytes: limits.max_message_bytes.max(1),
+        replies: VecDeque::new(),
+        update: None,
+        next_sub: 0,
+        closing: None,
+    };
+    out.reply(
+        serde_json::json!({
+            "type": "hello",
+            "protocol": 1,
+            "server": concat!("lookout ", env!("CARGO_PKG_VERSION")),
+            "user": who.name,
+            "role": who.role.as_str(),
+        })
+        .to_string(),
+    );
 
-    'session: loop {
-        // Write what is ready.
-        outgoing.extend(collect(&client, &api, &mut next_due, &mut seq));
-        for text in outgoing.drain(..) {
-            let len = text.len() as u64;
-            match timeout(limits.stall_timeout, tx.send(Message::Text(text.into()))).await {
+    let close_with: Option<(u16, &str)> = 'session: loop {
+        if let Some(msg) = out.next_message(&hub, &client, &api) {
+            let len = match &msg {
+                Message::Text(t) => t.len(),
+                _ => 0,
+            };
+            client.in_flight.store(len, Ordering::Relaxed);
+            let sent = {
+                let send = timeout(limits.stall_timeout, tx.send(msg));
+                tokio::pin!(send);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.changed() => break 'session Some((close::GOING_AWAY, "server shutting down")),
+                        r = &mut send => break r,
+                        m = rx.next(), if out.replies.len() < MAX_REPLIES => {
+                            if let Flow::End = reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
+                                break 'session None;
+                            }
+                        }
+                    }
+                }
+            };
+            client.in_flight.store(0, Ordering::Relaxed);
+            match sent {
                 Ok(Ok(())) => {
                     hub.stats.messages_sent.fetch_add(1, Ordering::Relaxed);
-                    hub.stats.bytes_sent.fetch_add(len, Ordering::Relaxed);
+                    hub.stats
+                        .bytes_sent
+                        .fetch_add(len as u64, Ordering::Relaxed);
                 }
-                Ok(Err(_)) => break 'session,
+                Ok(Err(_)) => break None,
                 Err(_) => {
                     hub.stats
                         .stalled_disconnects
@@ -92,83 +507,44 @@ pub async fn run(
                         client = client.id,
                         "disconnecting a client that stopped reading"
                     );
-                    let _ = timeout(
-                        Duration::from_secs(1),
-                        tx.send(close_frame(
-                            close::TRY_AGAIN_LATER,
-                            "client too slow: stopped reading",
-                        )),
-                    )
-                    .await;
-                    break 'session;
+                    break Some((close::TRY_AGAIN_LATER, STALLED_REASON));
                 }
             }
+            continue;
         }
-        let wake = next_wake(&client, &next_due);
+        if let Some(c) = out.closing {
+            break Some(c);
+        }
+        let wake = out.next_wake(&hub, &client);
         tokio::select! {
             biased;
-            _ = shutdown.changed() => {
-                let _ = timeout(Duration::from_secs(2), tx.send(close_frame(close::GOING_AWAY, "server shutting down"))).await;
-                break 'session;
+            _ = shutdown.changed() => break Some((close::GOING_AWAY, "server shutting down")),
+            m = rx.next() => {
+                if let Flow::End = reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
+                    break None;
+                }
             }
-            msg = rx.next() => match msg {
-                None | Some(Err(_)) => break 'session,
-                Some(Ok(Message::Text(t))) => {
-                    match handle(&t, &hub, &client, &api, &who, &limits) {
-                        Ok(Some(reply)) => outgoing.push(reply),
-                        Ok(None) => {}
-                        Err((e, sub)) => {
-                            hub.stats.client_errors.fetch_add(1, Ordering::Relaxed);
-                            outgoing.push(e.to_json(sub.as_deref()));
-                            let now = Instant::now();
-                            errors.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
-                            errors.push(now);
-                            if errors.len() as u32 > limits.max_errors_per_minute {
-                                for text in outgoing.drain(..) {
-                                    let _ = timeout(Duration::from_secs(1), tx.send(Message::Text(text.into()))).await;
-                                }
-                                let _ = timeout(Duration::from_secs(1), tx.send(close_frame(close::POLICY, "too many bad messages"))).await;
-                                break 'session;
-                            }
-                        }
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    outgoing.push(ProtocolError::new("bad_request", "binary frames are not part of the protocol; send JSON text").to_json(None));
-                }
-                Some(Ok(Message::Pong(_))) => last_pong = Instant::now(),
-                Some(Ok(Message::Ping(_))) => {}
-                Some(Ok(Message::Close(_))) => break 'session,
-            },
             _ = client.notify.notified() => {}
             _ = sleep_until(wake) => {}
             _ = ping.tick() => {
-                if last_pong.elapsed() > PONG_TIMEOUT {
-                    let _ = timeout(Duration::from_secs(1), tx.send(close_frame(close::POLICY, "no pong"))).await;
-                    break 'session;
+                if reader.last_pong.elapsed() > PONG_TIMEOUT {
+                    break Some((close::POLICY, "no pong"));
                 }
-                if timeout(limits.stall_timeout, tx.send(Message::Ping(Vec::new().into()))).await.is_err() {
-                    hub.stats.stalled_disconnects.fetch_add(1, Ordering::Relaxed);
-                    break 'session;
-                }
+                out.replies.push_back(Message::Ping(Vec::new().into()));
             }
         }
+    };
+    if close_with.is_some_and(|(code, _)| code == close::TRY_AGAIN_LATER) {
+        // Stalled: let go of everything queued for it now; the close frame
+        // waits behind the data the socket did not take, for a client that
+        // wakes up within the grace period.
+        hub.disconnect(client.id);
+        *client.lock() = Default::default();
+    }
+    if let Some((code, reason)) = close_with {
+        let _ = timeout(CLOSE_GRACE, tx.send(close_frame(code, reason))).await;
     }
     hub.disconnect(client.id);
-}
-
-/// When the next subscription update is due (far future when nothing is
-/// pending).
-fn next_wake(client: &ClientHandle, next_due: &HashMap<String, Instant>) -> Instant {
-    let inner = client.inner.lock().unwrap_or_else(|e| e.into_inner());
-    let far = Instant::now() + Duration::from_secs(3600);
-    inner
-        .subs
-        .iter()
-        .filter(|s| s.needs_snapshot || !s.pending.is_empty())
-        .map(|s| next_due.get(&s.id).copied().unwrap_or_else(Instant::now))
-        .min()
-        .unwrap_or(far)
 }
 
 /// Handle one client frame; `Ok(Some(text))` is an immediate reply.
@@ -228,109 +604,4 @@ fn handle(
             }
         }
     }
-}
-
-/// Take everything due from the hub and render it as protocol messages.
-fn collect(
-    client: &ClientHandle,
-    api: &Arc<dyn PictureApi>,
-    next_due: &mut HashMap<String, Instant>,
-    seq: &mut u64,
-) -> Vec<String> {
-    let now = Instant::now();
-    let mut out = Vec::new();
-    let mut snapshots = Vec::new();
-    let mut updates = Vec::new();
-    let (alerts, zones, sources) = {
-        let mut inner = client.inner.lock().unwrap_or_else(|e| e.into_inner());
-        for s in inner.subs.iter_mut() {
-            let due = next_due.get(&s.id).is_none_or(|d| *d <= now);
-            if !s.channels.vessels {
-                continue;
-            }
-            if s.needs_snapshot {
-                // Reset first (see the module doc), query after the lock.
-                s.needs_snapshot = false;
-                s.pending.clear();
-                s.known.clear();
-                snapshots.push((s.id.clone(), s.bboxes.clone(), s.filter.clone()));
-                next_due.insert(s.id.clone(), now + s.interval);
-            } else if due && !s.pending.is_empty() {
-                updates.push((s.id.clone(), std::mem::take(&mut s.pending)));
-                next_due.insert(s.id.clone(), now + s.interval);
-            }
-        }
-        next_due.retain(|id, _| inner.subs.iter().any(|s| &s.id == id));
-        let alerts: Vec<_> = inner.alerts.drain(..).collect();
-        let zones = std::mem::take(&mut inner.zones_changed);
-        (alerts, zones, inner.sources.take())
-    };
-    for (id, bboxes, filter) in snapshots {
-        let vessels = api.vessels_in(&bboxes, &filter);
-        {
-            let mut inner = client.inner.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = inner.subs.iter_mut().find(|s| s.id == id) {
-                s.known.extend(vessels.iter().map(|w| w.view.mmsi));
-            }
-        }
-        *seq += 1;
-        let mut text = String::with_capacity(64 + vessels.len() * 256);
-        text.push_str("{\"type\":\"snapshot\",\"sub\":");
-        text.push_str(&serde_json::to_string(&id).unwrap_or_default());
-        text.push_str(&format!(",\"seq\":{seq},\"vessels\":["));
-        for (i, w) in vessels.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(&w.json);
-        }
-        text.push_str("]}");
-        out.push(text);
-    }
-    for (id, pending) in updates {
-        *seq += 1;
-        let mut text = String::with_capacity(64 + pending.len() * 256);
-        text.push_str("{\"type\":\"update\",\"sub\":");
-        text.push_str(&serde_json::to_string(&id).unwrap_or_default());
-        text.push_str(&format!(",\"seq\":{seq},\"vessels\":["));
-        let mut first = true;
-        let mut removed = Vec::new();
-        for (mmsi, p) in &pending {
-            match p {
-                Pending::Upsert(w) => {
-                    if !first {
-                        text.push(',');
-                    }
-                    first = false;
-                    text.push_str(&w.json);
-                }
-                Pending::Remove => removed.push(*mmsi),
-            }
-        }
-        text.push_str("],\"removed\":");
-        text.push_str(&serde_json::to_string(&removed).unwrap_or_default());
-        text.push('}');
-        out.push(text);
-    }
-    for a in alerts {
-        *seq += 1;
-        out.push(format!(
-            "{{\"type\":\"alert\",\"seq\":{seq},\"alert\":{a}}}"
-        ));
-    }
-    if zones {
-        *seq += 1;
-        out.push(format!(
-            "{{\"type\":\"zones\",\"seq\":{seq},\"zones\":{}}}",
-            api.zones()
-        ));
-    }
-    if let Some(s) = sources {
-        *seq += 1;
-        out.push(format!(
-            "{{\"type\":\"sources\",\"seq\":{seq},\"sources\":{s}}}"
-        ));
-    }
-    out.extend(crate::sar_channel::render(client, api, seq));
-    out
 }

@@ -701,3 +701,256 @@ async fn shutdown_tells_clients() {
         }
     }
 }
+
+/// A client whose socket has a 4 KiB receive buffer and that never reads.
+async fn never_reading_client(
+    addr: std::net::SocketAddr,
+    subscribe: Value,
+) -> tokio_tungstenite::WebSocketStream<TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let stream = sock.connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), stream)
+        .await
+        .unwrap();
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    ws
+}
+
+/// A vessel with a long name (about 600 bytes of JSON), so buffers fill
+/// quickly.
+fn heavy(mmsi: u32, round: u32) -> Change {
+    let mut v = view(
+        mmsi,
+        12.0 + (mmsi % 100) as f64 * 0.01,
+        35.0 + round as f64 * 1e-5,
+    );
+    v.name = Some(format!("{round:06}{}", "X".repeat(400)));
+    Change::Upsert(VesselWire::new(v))
+}
+
+#[tokio::test]
+async fn a_stalled_client_holds_no_more_than_its_byte_budget_and_is_closed_with_the_documented_reason(
+) {
+    let limits = Limits {
+        max_queued_bytes: 256 * 1024,
+        max_message_bytes: 32 * 1024,
+        stall_timeout: Duration::from_millis(1500),
+        ..Limits::default()
+    };
+    let s = Server::start(Auth::disabled(), limits).await;
+    let mut stalled = never_reading_client(
+        s.addr,
+        json!({"type":"subscribe","id":"all","max_rate_hz":20}),
+    )
+    .await;
+    // 3,000 vessels of ~600 bytes: a snapshot alone is ~1.8 MB, seven times
+    // the budget; every round changes all of them.
+    let bound = limits.max_queued_bytes + 1024 + limits.max_message_bytes + 1024;
+    let mut most = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut round = 0;
+    while s
+        .hub
+        .stats
+        .stalled_disconnects
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled client was never disconnected"
+        );
+        let batch: Vec<_> = (0..3000).map(|m| heavy(m, round)).collect();
+        for chunk in batch.chunks(100) {
+            s.hub.publish(chunk);
+            let q = s.hub.queued_bytes().first().copied().unwrap_or(0);
+            most = most.max(q);
+        }
+        round += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(round >= 3, "it was stalled for a while ({round} rounds)");
+    assert!(
+        most <= bound,
+        "queued {most} bytes for the stalled client, budget {bound}"
+    );
+    assert!(
+        s.hub
+            .stats
+            .overflow_resnapshots
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1,
+        "past the budget its changes were dropped for a snapshot"
+    );
+    // Its state is gone at once ...
+    let gone = Instant::now() + Duration::from_secs(2);
+    while s.hub.client_count() > 0 {
+        assert!(Instant::now() < gone, "its hub state is dropped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ... and when it reads again it finds the documented close frame after
+    // what the socket had taken.
+    let mut close = None;
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(5), stalled.next()).await {
+        match msg {
+            Ok(Message::Close(Some(f))) => {
+                close = Some((u16::from(f.code), f.reason.to_string()));
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 1013);
+    assert_eq!(reason, broadcast::session::STALLED_REASON);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_hertz_client_keeps_its_rate_and_current_state_while_another_is_stalled() {
+    let limits = Limits {
+        max_queued_bytes: 2 << 20,
+        max_message_bytes: 64 * 1024,
+        stall_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let s = Server::start(Auth::disabled(), limits).await;
+    for m in 0..2000 {
+        s.hub.publish(&[heavy(m, 0)]);
+    }
+    let _stalled = never_reading_client(
+        s.addr,
+        json!({"type":"subscribe","id":"all","max_rate_hz":20}),
+    )
+    .await;
+    let mut fast = connect(s.addr, None).await.unwrap();
+    send(
+        &mut fast,
+        json!({"type":"subscribe","id":"all","max_rate_hz":10}),
+    )
+    .await;
+    // Read the snapshot (in parts) to its end.
+    loop {
+        let m = next(&mut fast).await;
+        if m["type"] != "error" && m.get("more").is_none() && m["type"] != "hello" {
+            break;
+        }
+    }
+    // 3 s of traffic: 100 vessels change every 10 ms, published from a
+    // thread of their own (as the pipeline does).
+    let start = Instant::now();
+    let hub = s.hub.clone();
+    let pump = std::thread::spawn(move || {
+        let mut round = 1;
+        while start.elapsed() < Duration::from_secs(3) {
+            let batch: Vec<_> = (0..100)
+                .map(|k| heavy((round * 100 + k) % 2000, round))
+                .collect();
+            hub.publish(&batch);
+            round += 1;
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        round
+    });
+    let mut arrivals = Vec::new();
+    let mut snapshots = 0;
+    let read = async {
+        while start.elapsed() < Duration::from_millis(3200) {
+            if let Ok(Some(Ok(Message::Text(t)))) =
+                tokio::time::timeout(Duration::from_millis(200), fast.next()).await
+            {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["type"] == "update" && v.get("more").is_none() {
+                    arrivals.push(start.elapsed());
+                }
+                if v["type"] == "snapshot" {
+                    snapshots += 1;
+                }
+            }
+        }
+    };
+    read.await;
+    let rounds = pump.join().unwrap();
+    assert!(rounds > 30, "the publisher kept going ({rounds} rounds)");
+    assert_eq!(snapshots, 0, "it kept up: no resynchronisation");
+    // 10 Hz for 3 s: about 30 updates, never more than 10 a second, and no
+    // gap a stalled neighbour could explain.
+    assert!(
+        (25..=33).contains(&arrivals.len()),
+        "{} updates in 3 s",
+        arrivals.len()
+    );
+    for w in arrivals.windows(2) {
+        let gap = w[1] - w[0];
+        assert!(gap <= Duration::from_millis(300), "kept its pace: {gap:?}");
+    }
+    for w in arrivals.windows(11) {
+        let span = w[10] - w[0];
+        assert!(
+            span >= Duration::from_millis(900),
+            "rate limited: 11 updates in {span:?}"
+        );
+    }
+    let q = s.hub.queued_bytes();
+    assert!(
+        q[0] <= limits.max_queued_bytes + 1024 + limits.max_message_bytes + 1024,
+        "the stalled one stays within its budget: {q:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_large_snapshot_arrives_in_parts_that_add_up_to_every_vessel() {
+    let limits = Limits {
+        max_message_bytes: 16 * 1024,
+        ..Limits::default()
+    };
+    let s = Server::start(Auth::disabled(), limits).await;
+    for m in 0..3000 {
+        s.move_vessel(m, 12.0 + (m % 50) as f64 * 0.01, 35.0);
+    }
+    s.move_vessel(99_999, 30.0, 35.0); // outside the box
+    let mut ws = connect(s.addr, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"s","bbox":[11.0,34.0,16.0,37.0]}),
+    )
+    .await;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut parts = 0;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let Message::Text(t) = msg else { continue };
+        let v: Value = serde_json::from_str(&t).unwrap();
+        if v["type"] == "hello" {
+            continue;
+        }
+        assert_eq!(
+            v["type"],
+            if parts == 0 { "snapshot" } else { "update" },
+            "the first part is the snapshot, the rest add to it"
+        );
+        assert!(
+            t.len() <= limits.max_message_bytes + 1024,
+            "a part of {} bytes",
+            t.len()
+        );
+        parts += 1;
+        for m in mmsis(&v, "vessels") {
+            assert!(seen.insert(m), "vessel {m} sent twice");
+        }
+        if v.get("more").is_none() {
+            break;
+        }
+        assert_eq!(v["more"], true);
+    }
+    assert!(parts >= 10, "{parts} parts");
+    assert_eq!(seen.len(), 3000);
+    assert!(!seen.contains(&99_999));
+}

@@ -282,7 +282,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         recorder,
         live.then(|| clock.clone()),
     );
-    let pipeline_task = tokio::spawn(pipeline.run(rx));
+    // Its own OS thread: client work on the tokio workers cannot starve
+    // ingest, and ingest cannot stall the sessions.
+    let pipeline_thread = pipeline
+        .spawn(rx)
+        .map_err(|e| format!("cannot start the pipeline thread: {e}"))?;
     // Periodic picture snapshots (atomic writes), for the restore above.
     let snapshot_task = snapshots_every.map(|every| {
         let (state, clock, path) = (state.clone(), clock.clone(), snapshot_path.clone());
@@ -371,7 +375,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     for r in running {
         let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), pipeline_task).await;
+    pipeline_thread.finish(Duration::from_secs(10)).await;
     if let Some(t) = snapshot_task {
         // A last snapshot of the drained picture: a clean restart replays
         // almost nothing.
