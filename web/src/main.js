@@ -9,6 +9,7 @@ import { VesselLayer, LEGEND } from './vessels.js';
 import { addBasemap, drawGraticule, ZoneLayer, esc } from './basemap.js';
 import { AlertsPanel } from './alerts.js';
 import { showVessel, showNearest, closePanel } from './panel.js';
+import { SarLayer } from './sar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,7 +44,10 @@ window.lookout = app;
 const trackLayer = L.layerGroup().addTo(map);
 const vessels = new VesselLayer(map, {
   drawUnder: drawGraticule,
-  drawOver: (ctx, layer) => drawSar(ctx, layer),
+  drawOver: (ctx, layer) => {
+    sarLayer.draw(ctx, layer);
+    drawSar(ctx, layer);
+  },
 });
 app.vessels = vessels;
 const zones = new ZoneLayer(map, $('zone-kinds'));
@@ -72,6 +76,16 @@ const alerts = new AlertsPanel({
 });
 app.alerts = alerts;
 
+// Contacts and incidents -------------------------------------------------------
+
+const sarLayer = new SarLayer({
+  list: $('incident-list'),
+  count: $('incident-count'),
+  onFocus: (p) => map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9)),
+  redraw: () => vessels.redraw(),
+});
+app.sarLayer = sarLayer;
+
 // Feed and subscription ----------------------------------------------------
 
 function currentBoxes() {
@@ -92,9 +106,16 @@ function subscribe() {
   if (feed.send(msg)) app.subscribes.push(msg);
 }
 
+/** Contacts and incidents are not by area: one subscription, sent once per connection. */
+function subscribeSar() {
+  const msg = { type: 'subscribe', id: 'sar', channels: ['contacts', 'incidents'] };
+  if (feed.send(msg)) app.subscribes.push(msg);
+}
+
 const feed = new Feed({
   onOpen: () => {
     subscribe();
+    subscribeSar();
     alerts.load().catch(() => {});
   },
   onState: (state, info) => setConnection(state, info),
@@ -120,6 +141,18 @@ const feed = new Feed({
         break;
       case 'zones':
         zones.set(m.zones);
+        break;
+      case 'contacts':
+        sarLayer.setContacts(m.contacts);
+        break;
+      case 'contact':
+        sarLayer.upsertContact(m.contact);
+        break;
+      case 'incidents':
+        sarLayer.setIncidents(m.incidents);
+        break;
+      case 'incident':
+        sarLayer.upsertIncident(m.incident);
         break;
       case 'sources':
         // The server sends {status, sources}; older shape: a plain list.

@@ -195,6 +195,69 @@ describe('lookout web client', { timeout: 240000 }, () => {
     await second.page.close();
   });
 
+  it('a contact created over HTTP is drawn with its uncertainty circle and track; its incident is listed with its asset', async () => {
+    const { page, rec } = main;
+    const call = (method, path, body) => fetch(`${server.base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => [r.status, await r.json()]);
+    // The client subscribed to the SAR channels once.
+    assert.ok(rec.sent.some((m) => m.type === 'subscribe' && m.id === 'sar' && m.channels.includes('contacts') && m.channels.includes('incidents')));
+    await until(() => rec.received.some((m) => m.type === 'contacts'), { what: 'the contacts snapshot' });
+    const [lat, lon] = await state(page, () => {
+      const c = window.lookout.map.getCenter();
+      return [c.lat - 0.05, c.lng + 0.08];
+    });
+    const [st, c] = await call('POST', '/api/contacts', {
+      description: 'rubber boat, ~60 persons', lat, lon, uncertainty_nm: 3, source: 'aircraft', course_deg: 200, speed_kn: 1.5,
+    });
+    assert.equal(st, 201, JSON.stringify(c));
+    await until(() => state(page, (id) => window.lookout.sarLayer.contacts.has(id), c.id), { what: 'the contact on the client' });
+    // Read the canvas: the diamond at the contact's position, and the
+    // uncertainty circle 3 NM out, are drawn in the contact colour.
+    const orange = ({ lat, lon, dx }) => {
+      const L = window.lookout.vessels;
+      const [x, y] = L.project(lat, lon);
+      const [, y2] = L.project(lat + (dx * 1852) / 111320, lon);
+      const r = Math.abs(y - y2);
+      const dpr = devicePixelRatio || 1;
+      const at = (px, py) => {
+        const d = L.ctx.getImageData(Math.round(px * dpr) - 2, Math.round(py * dpr) - 2, 5, 5).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 100 && d[i + 1] < 190 && d[i + 2] < 90 && d[i + 3] > 150) return true;
+        return false;
+      };
+      return { centre: at(x, y), edge: at(x, y + r) || at(x, y - r), r };
+    };
+    const drawn = await until(async () => {
+      const o = await state(page, orange, { lat: c.lat, lon: c.lon, dx: 3 });
+      return o.centre && o.edge && o;
+    }, { what: 'the contact and its circle on the canvas' });
+    assert.ok(drawn.r > 10, `a 3 NM circle is visible at this zoom: ${drawn.r}px`);
+    // A second sighting: the client's contact has a track of two.
+    const [st2] = await call('POST', `/api/contacts/${c.id}/sightings`, { lat: lat - 0.02, lon: lon - 0.01, uncertainty_nm: 1, source: 'phone' });
+    assert.equal(st2, 201);
+    await until(() => state(page, (id) => window.lookout.sarLayer.contacts.get(id)?.track.length === 2, c.id), { what: 'the sighting' });
+    // An incident with the contact, and an asset from the vessels in view.
+    const helper = await state(page, () => [...window.lookout.vessels.vessels.values()].find((v) => v.class === 'A' && v.state === 'live')?.mmsi);
+    assert.ok(helper, 'a vessel in view');
+    const [st3, inc] = await call('POST', '/api/incidents', { title: 'Rubber boat adrift', contacts: [c.id] });
+    assert.equal(st3, 201, JSON.stringify(inc));
+    const item = page.locator(`#incident-list li[data-id="${inc.id}"]`);
+    await until(() => item.count(), { what: 'the incident in the panel' });
+    assert.match(await item.textContent(), /Rubber boat adrift/);
+    const [st4, inc2] = await call('POST', `/api/incidents/${inc.id}/actions`, { action: 'assign_asset', asset: { mmsi: helper } });
+    assert.equal(st4, 200, JSON.stringify(inc2));
+    await until(async () => /assets assigned/.test(await item.textContent()), { what: 'the assigned status in the panel' });
+    assert.match(await item.textContent(), /assets: /);
+    assert.match(await page.locator('#incident-count').textContent(), /1 open/);
+    await shot(page, '08-contact-and-incident');
+    // Closing it takes it off the open list.
+    await call('PATCH', `/api/incidents/${inc.id}`, { status: 'closed' });
+    await until(async () => (await item.count()) === 0, { what: 'the closed incident to leave the list' });
+    assert.deepEqual(rec.errors, []);
+  });
+
   it('without a token the client says a token is required', async () => {
     const { page } = await openClient(browser.context, server.base, { token: '' });
     await page.evaluate(() => sessionStorage.clear());
