@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Assigning the first asset to an `open` incident moves it to
-//! `assets_assigned`, and releasing the last one moves it back: each such
+//! `assets_assigned`, and releasing the last one moves it back (the only way
+//! back: an incident with assets assigned is never `open`): each such
 //! follow-up is its own log entry, so the log reads as what happened. A
 //! closed incident takes only notes and a reopen.
 //!
@@ -418,6 +419,14 @@ impl Incident {
                         "assets_assigned needs an assigned asset (assign_asset)",
                     ));
                 }
+                if self.status == IncidentStatus::AssetsAssigned
+                    && *status == IncidentStatus::Open
+                    && !self.assets.is_empty()
+                {
+                    return Err(SarError::conflict(
+                        "assets are still assigned: release them (release_asset) to stand down",
+                    ));
+                }
                 self.status = *status;
             }
             Action::AssignAsset { asset } => {
@@ -680,6 +689,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(i.status, AssetsAssigned);
+        assert_eq!(
+            i.execute(status(Open), "x", 2, 2).unwrap_err().kind,
+            crate::ErrorKind::Conflict,
+            "open with assets assigned"
+        );
         i.execute(Action::ReleaseAsset { asset: a.clone() }, "x", 2, 2)
             .unwrap();
         assert_eq!(i.status, AssetsAssigned);
