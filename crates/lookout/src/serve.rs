@@ -382,6 +382,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         t.abort();
         crate::snapshot::save(&state.picture, clock.now_ms(), &snapshot_path);
     }
+    state.flush_alert_states();
     sinks.shutdown().await;
     if let Some(p) = demo_file {
         let _ = std::fs::remove_file(p);

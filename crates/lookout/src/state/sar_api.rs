@@ -12,6 +12,10 @@
 //! picture's clock (message time, so a training replay reads in scenario
 //! time); log entries also record the wall-clock time (the audit trail).
 //!
+//! Alert states are queued and written by a background thread twice a
+//! second (the pipeline never waits for the disk); acknowledgements are
+//! written before the API answers.
+//!
 //! Alert acknowledgements: the alert book lives in memory and its `a-…`
 //! ids restart with the process, so each alert is stored under a key made
 //! of its situation (kind, vessels, zone) and the message time it was
@@ -31,6 +35,8 @@ use sar::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use store::{AckRow, AlertRow, Store};
 
 /// Contacts and incidents in memory (their durable copy is in the store).
@@ -80,6 +86,35 @@ impl SarBook {
 pub struct AckMemory {
     by_key: HashMap<String, AckRow>,
     open_by_situation: HashMap<String, AckRow>,
+    /// Alert states waiting for the writer thread (latest per alert).
+    states: Arc<Mutex<HashMap<String, AlertRow>>>,
+    writer_started: bool,
+}
+
+/// How often queued alert states are written (one transaction each time).
+const ALERT_STATES_EVERY: Duration = Duration::from_millis(500);
+
+/// Write queued alert states in the background: the pipeline thread never
+/// waits for an fsync. The queue keeps one row per alert (latest wins), so
+/// it is bounded by the alerts the book holds. A crash loses at most the
+/// last half second of alert *states*, which the rules derive again from
+/// the data; acknowledgements are written synchronously (`persist_ack`).
+fn start_alert_state_writer(store: Arc<Store>, states: Arc<Mutex<HashMap<String, AlertRow>>>) {
+    let spawned = std::thread::Builder::new()
+        .name("alert-states".into())
+        .spawn(move || loop {
+            std::thread::sleep(ALERT_STATES_EVERY);
+            let rows: Vec<AlertRow> =
+                std::mem::take(&mut *states.lock().unwrap_or_else(|e| e.into_inner()))
+                    .into_values()
+                    .collect();
+            if let Err(e) = store.record_alerts(&rows) {
+                tracing::error!(error = %e, rows = rows.len(), "alert states not saved");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the alert-state writer");
+    }
 }
 
 impl AckMemory {
@@ -321,7 +356,7 @@ impl LiveState {
     /// alert raised after a restart that was acknowledged before it (see
     /// the module doc). Returns the changes to publish.
     pub fn persist_alerts(&self, mut alerts: Vec<Alert>) -> Vec<Alert> {
-        let Some(store) = self.store.as_deref() else {
+        let Some(store) = self.store.clone() else {
             return alerts;
         };
         if alerts.is_empty() {
@@ -364,11 +399,41 @@ impl LiveState {
                 let _ = engine.take_changes();
             }
         }
-        let rows: Vec<AlertRow> = alerts.iter().map(alert_row).collect();
+        let states = {
+            let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+            if !acks.writer_started {
+                acks.writer_started = true;
+                start_alert_state_writer(store, acks.states.clone());
+            }
+            acks.states.clone()
+        };
+        let mut queued = states.lock().unwrap_or_else(|e| e.into_inner());
+        for a in &alerts {
+            let row = alert_row(a);
+            queued.insert(row.key.clone(), row);
+        }
+        drop(queued);
+        alerts
+    }
+
+    /// Write the queued alert states now (at shutdown).
+    pub fn flush_alert_states(&self) {
+        let Some(store) = self.store.as_deref() else {
+            return;
+        };
+        let states = self
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .states
+            .clone();
+        let rows: Vec<AlertRow> =
+            std::mem::take(&mut *states.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_values()
+                .collect();
         if let Err(e) = store.record_alerts(&rows) {
             tracing::error!(error = %e, "alert states not saved");
         }
-        alerts
     }
 
     /// Record an acknowledgement durably (called with the acknowledged
@@ -385,6 +450,14 @@ impl LiveState {
             at_ms: a.acknowledged_at.unwrap_or(a.time),
             note: a.note.clone(),
         };
+        // A queued older state of this alert must not overwrite this one.
+        self.acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ack.alert_key);
         store
             .record_ack(&ack, &alert_row(a), wall_ms())
             .map_err(|e| format!("acknowledgement not saved: {e}"))
