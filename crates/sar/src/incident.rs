@@ -3,8 +3,10 @@
 //! An incident groups the contacts, alerts and vessels of one case, the
 //! assets assigned to it, and a time-stamped log of every action with who
 //! did it. The log is the truth: an [`Incident`] is the fold of its
-//! [`LogEntry`]s ([`Incident::replay`]), so the store keeps the log and a
-//! restart rebuilds exactly what operators saw.
+//! [`LogEntry`]s, so the store keeps the log and a restart rebuilds exactly
+//! what operators saw. [`Incident::replay`] checks every entry against the
+//! rules; [`Incident::restore`], used to load stored logs, checks only their
+//! structure, so a log written under older rules still loads.
 //!
 //! Status lifecycle (anything else is refused as a conflict):
 //!
@@ -309,6 +311,19 @@ impl Incident {
         Ok(i)
     }
 
+    /// Rebuild an incident from its stored log without checking each entry
+    /// against today's rules (they were checked when written): a log
+    /// written by an older Lookout always loads. Only its structure is
+    /// checked (starts with `create`, entries in order).
+    pub fn restore(id: &str, log: &[LogEntry]) -> Result<Incident, SarError> {
+        let mut i = Incident::replay(id, &log[..log.len().min(1)])?;
+        for e in log.iter().skip(1) {
+            i.check_order(e)?;
+            i.record(e);
+        }
+        Ok(i)
+    }
+
     /// Do `action` as `who`: validate, apply it and its follow-ups, and
     /// return the new log entries (to be stored). On error nothing changes.
     pub fn execute(
@@ -365,6 +380,13 @@ impl Incident {
 
     /// Apply one log entry, checking it against the current state.
     pub fn apply(&mut self, e: &LogEntry) -> Result<(), SarError> {
+        self.check_order(e)?;
+        self.check(e)?;
+        self.record(e);
+        Ok(())
+    }
+
+    fn check_order(&self, e: &LogEntry) -> Result<(), SarError> {
         if e.seq != self.log.len() as u64 + 1 {
             return Err(SarError::invalid(format!(
                 "incident {}: log entry {} out of order (expected {})",
@@ -373,6 +395,17 @@ impl Incident {
                 self.log.len() + 1
             )));
         }
+        if matches!(e.action, Action::Create { .. }) {
+            return Err(SarError::conflict(format!(
+                "incident {} already exists",
+                self.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Is `e` allowed now? (No change.)
+    fn check(&self, e: &LogEntry) -> Result<(), SarError> {
         if self.status == IncidentStatus::Closed
             && !matches!(
                 e.action,
@@ -389,12 +422,7 @@ impl Incident {
             )));
         }
         match &e.action {
-            Action::Create { .. } => {
-                return Err(SarError::conflict(format!(
-                    "incident {} already exists",
-                    self.id
-                )))
-            }
+            Action::Create { .. } => {}
             Action::SetStatus { status, reason } => {
                 if let Some(r) = reason {
                     check_text("reason", r)?;
@@ -427,7 +455,6 @@ impl Incident {
                         "assets are still assigned: release them (release_asset) to stand down",
                     ));
                 }
-                self.status = *status;
             }
             Action::AssignAsset { asset } => {
                 asset.validate()?;
@@ -437,40 +464,57 @@ impl Incident {
                         asset.label()
                     )));
                 }
-                self.assets.push(Assignment {
-                    asset: asset.clone(),
-                    assigned_ms: e.time_ms,
-                    assigned_by: e.who.clone(),
-                });
             }
             Action::ReleaseAsset { asset } => {
-                let before = self.assets.len();
-                self.assets.retain(|a| !a.asset.same(asset));
-                if before == self.assets.len() {
+                if !self.assets.iter().any(|a| a.asset.same(asset)) {
                     return Err(SarError::not_found(format!(
                         "{} is not assigned",
                         asset.label()
                     )));
                 }
             }
-            Action::LinkContact { contact_id } => link(&mut self.contacts, contact_id, "contact")?,
+            Action::LinkContact { contact_id } => can_link(&self.contacts, contact_id, "contact")?,
             Action::UnlinkContact { contact_id } => {
-                unlink(&mut self.contacts, contact_id, "contact")?
+                can_unlink(&self.contacts, contact_id, "contact")?
             }
-            Action::LinkAlert { alert_id } => link(&mut self.alerts, alert_id, "alert")?,
-            Action::UnlinkAlert { alert_id } => unlink(&mut self.alerts, alert_id, "alert")?,
-            Action::LinkVessel { mmsi } => link(&mut self.vessels, mmsi, "vessel")?,
-            Action::UnlinkVessel { mmsi } => unlink(&mut self.vessels, mmsi, "vessel")?,
+            Action::LinkAlert { alert_id } => can_link(&self.alerts, alert_id, "alert")?,
+            Action::UnlinkAlert { alert_id } => can_unlink(&self.alerts, alert_id, "alert")?,
+            Action::LinkVessel { mmsi } => can_link(&self.vessels, mmsi, "vessel")?,
+            Action::UnlinkVessel { mmsi } => can_unlink(&self.vessels, mmsi, "vessel")?,
             Action::Note { text } => check_text("text", text)?,
-            Action::Retitle { title } => {
-                check_text("title", title)?;
-                self.title = title.trim().to_string();
+            Action::Retitle { title } => check_text("title", title)?,
+        }
+        Ok(())
+    }
+
+    /// Make the change (already checked, or from a stored log) and log it.
+    /// Total: a stored entry always applies, so a log written under older
+    /// rules still loads.
+    fn record(&mut self, e: &LogEntry) {
+        match &e.action {
+            Action::Create { .. } | Action::Note { .. } => {}
+            Action::SetStatus { status, .. } => self.status = *status,
+            Action::AssignAsset { asset } => {
+                if !self.assets.iter().any(|a| a.asset.same(asset)) {
+                    self.assets.push(Assignment {
+                        asset: asset.clone(),
+                        assigned_ms: e.time_ms,
+                        assigned_by: e.who.clone(),
+                    });
+                }
             }
+            Action::ReleaseAsset { asset } => self.assets.retain(|a| !a.asset.same(asset)),
+            Action::LinkContact { contact_id } => link(&mut self.contacts, contact_id),
+            Action::UnlinkContact { contact_id } => self.contacts.retain(|x| x != contact_id),
+            Action::LinkAlert { alert_id } => link(&mut self.alerts, alert_id),
+            Action::UnlinkAlert { alert_id } => self.alerts.retain(|x| x != alert_id),
+            Action::LinkVessel { mmsi } => link(&mut self.vessels, mmsi),
+            Action::UnlinkVessel { mmsi } => self.vessels.retain(|x| x != mmsi),
+            Action::Retitle { title } => self.title = title.trim().to_string(),
         }
         self.log.push(e.clone());
         self.updated_ms = self.updated_ms.max(e.recorded_ms);
         self.version = self.log.len() as u64;
-        Ok(())
     }
 
     /// Open means anything before `closed`.
@@ -502,8 +546,8 @@ impl Incident {
     }
 }
 
-fn link<T: PartialEq + Clone + std::fmt::Display>(
-    list: &mut Vec<T>,
+fn can_link<T: PartialEq + std::fmt::Display>(
+    list: &[T],
     item: &T,
     what: &str,
 ) -> Result<(), SarError> {
@@ -517,21 +561,24 @@ fn link<T: PartialEq + Clone + std::fmt::Display>(
             "at most 1000 {what}s per incident"
         )));
     }
-    list.push(item.clone());
     Ok(())
 }
 
-fn unlink<T: PartialEq + std::fmt::Display>(
-    list: &mut Vec<T>,
+fn can_unlink<T: PartialEq + std::fmt::Display>(
+    list: &[T],
     item: &T,
     what: &str,
 ) -> Result<(), SarError> {
-    let before = list.len();
-    list.retain(|x| x != item);
-    if before == list.len() {
+    if !list.contains(item) {
         return Err(SarError::not_found(format!("{what} {item} is not linked")));
     }
     Ok(())
+}
+
+fn link<T: PartialEq + Clone>(list: &mut Vec<T>, item: &T) {
+    if !list.contains(item) {
+        list.push(item.clone());
+    }
 }
 
 fn check_text(field: &str, t: &str) -> Result<(), SarError> {
@@ -760,6 +807,39 @@ mod tests {
         );
         assert!(
             serde_json::from_str::<Action>(r#"{"action":"note","text":"x","extra":1}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_stored_log_loads_even_if_todays_rules_would_refuse_an_entry() {
+        let mut i = new();
+        i.execute(
+            Action::AssignAsset {
+                asset: Asset::named("HELO 21"),
+            },
+            "x",
+            1,
+            1,
+        )
+        .unwrap();
+        let mut log = i.log.clone();
+        // Written under an older rule: open while an asset is assigned.
+        log.push(LogEntry {
+            seq: 4,
+            time_ms: 2,
+            recorded_ms: 2,
+            who: "x".into(),
+            action: status(Open),
+        });
+        assert!(Incident::replay("i-1", &log).is_err());
+        let r = Incident::restore("i-1", &log).unwrap();
+        assert_eq!((r.status, r.version, r.assets.len()), (Open, 4, 1));
+        assert_eq!(Incident::restore("i-1", &i.log).unwrap(), i);
+        let mut bad = i.log.clone();
+        bad[1].seq = 7;
+        assert!(
+            Incident::restore("i-1", &bad).is_err(),
+            "structure is still checked"
         );
     }
 
