@@ -9,7 +9,9 @@
 //! picture through the [`api::PictureApi`] trait, which the `lookout` binary
 //! implements. [`auth`] checks tokens and roles, [`protocol`] checks client
 //! messages, [`http`] routes requests, [`server`] binds and shuts down
-//! gracefully. The protocol is documented in `docs/protocol.md`.
+//! gracefully. SAR contacts and incidents go through the [`api::SarApi`]
+//! trait (HTTP) and the [`sar_channel`] WebSocket channels. The protocol is
+//! documented in `docs/protocol.md`.
 
 pub mod api;
 pub mod auth;

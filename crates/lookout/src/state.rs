@@ -4,6 +4,10 @@
 //! The picture is an `Arc<RwLock<Picture>>` (see `spatial_index::picture`):
 //! the pipeline writes it in short batches, every query here takes the
 //! read lock, copies out what it needs and serialises after releasing it.
+//!
+//! Durable state (zones created over the API here; contacts, incidents,
+//! alert states and acknowledgements in [`sar_api`]) is in the SQLite
+//! `store`, written before a request is answered.
 
 use crate::views;
 use alerts::{AlertEngine, AlertState};
