@@ -9,7 +9,7 @@ import { VesselLayer, LEGEND } from './vessels.js';
 import { addBasemap, drawGraticule, ZoneLayer, esc } from './basemap.js';
 import { AlertsPanel } from './alerts.js';
 import { showVessel, showNearest, closePanel } from './panel.js';
-import { SarLayer } from './sar.js';
+import { SarLayer, showIncident } from './sar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -81,7 +81,24 @@ app.alerts = alerts;
 const sarLayer = new SarLayer({
   list: $('incident-list'),
   count: $('incident-count'),
-  onFocus: (p) => map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9)),
+  onFocus: async (p, incident) => {
+    if (p) map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9));
+    if (!incident) return;
+    clearSelection();
+    const data = await showIncident(incident, {
+      api,
+      panel: $('panel'),
+      body: $('panel-body'),
+      onSelect: (m, la, lo) => {
+        map.setView([la, lo], Math.max(map.getZoom(), 9));
+        selectVessel(m);
+      },
+    });
+    // The intercept lines: from the incident's position to the five first.
+    if (p) app.sar = { lat: p.lat, lon: p.lon, results: data?.vessels || [] };
+    app.incidentPanel = { id: incident.id, data };
+    vessels.redraw();
+  },
   redraw: () => vessels.redraw(),
 });
 app.sarLayer = sarLayer;

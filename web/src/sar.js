@@ -165,9 +165,51 @@ export class SarLayer {
         <div class="a-foot">${i.contacts.length} contact(s)${assets ? ` · assets: ${assets}` : ''}${last ? ` · ${esc(last.action.replace(/_/g, ' '))} by ${esc(last.who)}` : ''}</div>`;
       li.onclick = () => {
         const at = this.incidentPosition(i);
-        if (at) this.onFocus(at);
+        this.onFocus(at, this.incidents.get(i.id));
       };
       return li;
     }));
   }
+}
+
+const fmtMin = (m) => (m == null ? 'cannot reach' : m < 90 ? `${Math.round(m)} min` : `${(m / 60).toFixed(1)} h`);
+
+/**
+ * The side panel on an incident: status, contacts, assets, the log (latest
+ * first) and who can reach it first (`/api/incidents/{id}/intercepts`).
+ * Returns the intercept answer (or null).
+ */
+export async function showIncident(i, { api, panel, body, onSelect }) {
+  panel.hidden = false;
+  const log = [...i.log].reverse().slice(0, 50).map((e) => {
+    const what = e.text || e.title || e.contact_id || e.alert_id || e.mmsi || (e.asset && (e.asset.name || e.asset.mmsi)) || (e.status && (STATUS[e.status] || e.status)) || '';
+    return `<li><span class="muted">${esc(e.time.slice(11, 19))}Z</span> <b>${esc(e.action.replace(/_/g, ' '))}</b> ${esc(String(what))} <span class="muted">— ${esc(e.who)}</span></li>`;
+  });
+  body.innerHTML = `<h2>${esc(i.id)} · ${esc(STATUS[i.status] || i.status)}</h2><p>${esc(i.title)}</p>
+    <p class="muted">contacts: ${esc(i.contacts.join(', ') || '–')} · assets: ${esc(i.assets.map((a) => a.name || a.mmsi).join(', ') || '–')}</p>
+    <h3>Who can reach it first</h3><div class="intercepts muted">asking…</div>
+    <h3>Log</h3><ol class="incident-log">${log.join('')}</ol>`;
+  let data = null;
+  try {
+    data = await api(`/api/incidents/${encodeURIComponent(i.id)}/intercepts?k=8`);
+  } catch (e) {
+    body.querySelector('.intercepts').textContent = e.message;
+    return null;
+  }
+  const rows = data.vessels.map((r, k) => {
+    const v = r.vessel;
+    return `<tr data-i="${k}" class="${r.assigned ? 'assigned' : ''}"><td>${esc(v.name || v.mmsi)}${r.assigned ? ' ✓' : ''}<br><span class="muted">${esc(v.class)} · ${v.sog ?? '–'} kn</span></td>
+      <td class="num">${r.distance_nm.toFixed(1)}</td><td class="num ttr">${fmtMin(r.time_to_intercept_min)}</td><td class="num">${r.steer_deg == null ? '–' : `${Math.round(r.steer_deg)}°`}</td></tr>`;
+  });
+  const box = body.querySelector('.intercepts');
+  box.className = 'intercepts';
+  box.innerHTML = `<table class="nearest"><thead><tr><th>Vessel</th><th>NM</th><th>Intercept</th><th>Steer</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+    <p class="muted">Time to intercept at each vessel's speed, the contact drifting; ✓ assigned.</p>`;
+  box.querySelectorAll('tr[data-i]').forEach((tr) => {
+    tr.onclick = () => {
+      const v = data.vessels[+tr.dataset.i].vessel;
+      onSelect(v.mmsi, v.lat, v.lon);
+    };
+  });
+  return data;
 }

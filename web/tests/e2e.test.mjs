@@ -251,6 +251,13 @@ describe('lookout web client', { timeout: 240000 }, () => {
     await until(async () => /assets assigned/.test(await item.textContent()), { what: 'the assigned status in the panel' });
     assert.match(await item.textContent(), /assets: /);
     assert.match(await page.locator('#incident-count').textContent(), /1 open/);
+    // Its panel: the log with who did what, and who can reach it first.
+    await item.click();
+    await until(() => page.locator('#panel .intercepts tr[data-i]').count(), { what: 'the intercept list' });
+    assert.match(await page.locator('#panel .incident-log').textContent(), /assign asset.*e2e duty officer/s);
+    const ranked = await state(page, () => window.lookout.incidentPanel.data.vessels.map((v) => v.time_to_intercept_min));
+    const times = ranked.filter((t) => t != null);
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'ranked by time to intercept');
     await shot(page, '08-contact-and-incident');
     // Closing it takes it off the open list.
     await call('PATCH', `/api/incidents/${inc.id}`, { status: 'closed' });
