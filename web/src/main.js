@@ -9,7 +9,7 @@ import { VesselLayer, LEGEND } from './vessels.js';
 import { addBasemap, drawGraticule, ZoneLayer, esc } from './basemap.js';
 import { AlertsPanel } from './alerts.js';
 import { showVessel, showNearest, closePanel } from './panel.js';
-import { SarLayer, showIncident } from './sar.js';
+import { SarLayer, showIncident, reportContactForm } from './sar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -218,6 +218,17 @@ $('token').onkeydown = (e) => e.key === 'Enter' && $('token-set').onclick();
 // Vessel selection ---------------------------------------------------------
 
 map.on('click', (e) => {
+  if (contactArmed) {
+    setContactArmed(false);
+    clearSelection();
+    reportContactForm(e.latlng.lat, ((e.latlng.lng + 540) % 360) - 180, {
+      api,
+      panel: $('panel'),
+      body: $('panel-body'),
+      onDone: (c) => sarLayer.upsertContact(c),
+    });
+    return;
+  }
   if (sarArmed) {
     setSarArmed(false);
     runNearest(e.latlng.lat, ((e.latlng.lng + 540) % 360) - 180);
@@ -227,8 +238,9 @@ map.on('click', (e) => {
   if (m != null) selectVessel(m);
 });
 map.on('mousemove', (e) => {
-  const over = !sarArmed && vessels.hit(e.containerPoint.x, e.containerPoint.y) != null;
-  map.getContainer().style.cursor = sarArmed ? 'crosshair' : over ? 'pointer' : '';
+  const armed = sarArmed || contactArmed;
+  const over = !armed && vessels.hit(e.containerPoint.x, e.containerPoint.y) != null;
+  map.getContainer().style.cursor = armed ? 'crosshair' : over ? 'pointer' : '';
 });
 
 async function selectVessel(mmsi) {
@@ -257,6 +269,17 @@ $('panel-close').onclick = () => {
   app.sar = null;
   vessels.redraw();
 };
+
+// Report a contact: arm, then click its position --------------------------------
+
+let contactArmed = false;
+function setContactArmed(on) {
+  contactArmed = on;
+  $('contact-tool').classList.toggle('armed', on);
+  $('contact-tool').textContent = on ? 'Click its position…' : 'Report contact';
+}
+$('contact-tool').onclick = () => setContactArmed(!contactArmed);
+addEventListener('keydown', (e) => e.key === 'Escape' && setContactArmed(false));
 
 // SAR: who can reach a point first ------------------------------------------
 

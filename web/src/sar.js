@@ -213,3 +213,52 @@ export async function showIncident(i, { api, panel, body, onSelect }) {
   });
   return data;
 }
+
+/**
+ * The "report a contact" form in the side panel, at a clicked position:
+ * POST /api/contacts (operator role). `onDone(contact)` after it is saved.
+ */
+export function reportContactForm(lat, lon, { api, panel, body, onDone }) {
+  panel.hidden = false;
+  body.innerHTML = `<h2>Report a contact</h2>
+    <form id="report-contact" class="report">
+      <label>What <input id="rc-desc" required maxlength="2000" placeholder="rubber boat, ~60 persons"></label>
+      <label>Latitude <input id="rc-lat" type="number" step="any" value="${lat.toFixed(5)}"></label>
+      <label>Longitude <input id="rc-lon" type="number" step="any" value="${lon.toFixed(5)}"></label>
+      <label>Uncertainty (NM) <input id="rc-unc" type="number" step="any" min="0" value="1"></label>
+      <label>Source <select id="rc-src"><option>phone</option><option>aircraft</option><option>vessel</option><option>other</option></select></label>
+      <label>Drift course (°) <input id="rc-cog" type="number" step="any" min="0" max="359.9"></label>
+      <label>Drift speed (kn) <input id="rc-sog" type="number" step="any" min="0"></label>
+      <label>Note <input id="rc-note" maxlength="2000"></label>
+      <button id="rc-submit" type="submit">Save contact</button> <span class="rc-msg muted"></span>
+    </form>`;
+  const form = body.querySelector('form');
+  const num = (id) => {
+    const v = body.querySelector(id).value.trim();
+    return v === '' ? undefined : Number(v);
+  };
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const msg = body.querySelector('.rc-msg');
+    const req = {
+      description: body.querySelector('#rc-desc').value,
+      lat: num('#rc-lat'),
+      lon: num('#rc-lon'),
+      uncertainty_nm: num('#rc-unc'),
+      source: body.querySelector('#rc-src').value,
+      course_deg: num('#rc-cog'),
+      speed_kn: num('#rc-sog'),
+      note: body.querySelector('#rc-note').value.trim() || undefined,
+    };
+    msg.textContent = 'saving…';
+    try {
+      const c = await api('/api/contacts', { method: 'POST', body: req });
+      msg.textContent = `saved as ${c.id}`;
+      onDone(c);
+    } catch (err) {
+      msg.textContent = err.status === 401 || err.status === 403 ? 'reporting needs an operator token' : err.message;
+      msg.className = 'rc-msg error';
+    }
+  };
+  body.querySelector('#rc-desc').focus();
+}

@@ -259,6 +259,21 @@ describe('lookout web client', { timeout: 240000 }, () => {
     const times = ranked.filter((t) => t != null);
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'ranked by time to intercept');
     await shot(page, '08-contact-and-incident');
+    // An operator reports a contact from the map: the tool, a click, the form.
+    await page.locator('#contact-tool').click();
+    const mapBox = await page.locator('#map').boundingBox();
+    await page.mouse.click(mapBox.x + mapBox.width * 0.3, mapBox.y + mapBox.height * 0.6);
+    await until(() => page.locator('#report-contact').count(), { what: 'the report form' });
+    await page.locator('#rc-desc').fill('wooden boat, ~20 persons');
+    await page.locator('#rc-unc').fill('2');
+    await page.locator('#rc-src').selectOption('phone');
+    await page.locator('#rc-submit').click();
+    const reported = await until(() => state(page, () => [...window.lookout.sarLayer.contacts.values()].find((x) => x.description === 'wooden boat, ~20 persons')), { what: 'the reported contact' });
+    assert.equal(reported.created_by, 'e2e duty officer');
+    assert.equal(reported.uncertainty_nm, 2);
+    assert.equal(reported.source, 'phone');
+    const [, stored] = await call('GET', `/api/contacts/${reported.id}`);
+    assert.equal(stored.description, 'wooden boat, ~20 persons', 'saved on the server');
     // Closing it takes it off the open list.
     await call('PATCH', `/api/incidents/${inc.id}`, { status: 'closed' });
     await until(async () => (await item.count()) === 0, { what: 'the closed incident to leave the list' });
