@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 5: WebSocket fan-out — delivered updates/s and receive-to-client
 # latency (p50/p99) for CLIENTS viewport clients at 1 Hz and one all-area
-# client at 10 Hz, then with STALLED clients that never read; the server's RSS
-# throughout. Lookout first, then the Signal K server on the same feed and
+# client at 10 Hz, then with STALLED clients that never read (phase 2), then
+# after them (phase 3); the server's RSS throughout and its CPU time per line
+# and per vessel update delivered (load-independent). Lookout first, then the Signal K server on the same feed and
 # clients (scripts/signalk-setup.sh installs it; skipped when absent).
 #
 # The 100,000-vessel recording (config/scenarios/bench-100k.toml, 10 min) is
@@ -18,7 +19,8 @@ BIN=${BIN:-target/release}
 RATE=${RATE:-20000}
 CLIENTS=${CLIENTS:-1000}
 STALLED=${STALLED:-100}
-PHASE=${PHASE:-40}
+PHASE=${PHASE:-40}          # phases 1 (baseline) and 3 (after the stalled clients)
+STALLED_SECONDS=${STALLED_SECONDS:-8}  # phase 2: stalled clients connected (Lookout cuts them off at 10 s)
 PRELOAD=${PRELOAD:-2400000}
 PRELOAD_RATE=${PRELOAD_RATE:-150000}
 VMIN=${VMIN:-0.5}   # viewport width range, degrees of longitude
@@ -32,9 +34,9 @@ if [ ! -s "$REC" ]; then
   "$BIN/lookout" simulate --scenario config/scenarios/bench-100k.toml --duration 10m -o "$REC"
 fi
 ulimit -n 20000 2>/dev/null || true
-echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores; $(uptime)"
 COMMON=(--recording "$REC" --preload-lines "$PRELOAD" --preload-rate "$PRELOAD_RATE" --rate "$RATE" --clients "$CLIENTS"
-        --fast-clients 1 --client-hz 1 --fast-hz 10 --stalled "$STALLED" --phase-seconds "$PHASE"
+        --fast-clients 1 --client-hz 1 --fast-hz 10 --stalled "$STALLED" --phase-seconds "$PHASE" --stalled-seconds "$STALLED_SECONDS"
         --viewport-min-deg "$VMIN" --viewport-max-deg "$VMAX")
 wait_http() {
   for _ in $(seq 300); do
@@ -83,4 +85,4 @@ for target in $TARGETS; do
       ;;
   esac
 done
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "after: $(uptime)"

@@ -25,10 +25,22 @@
 //!    clients, a `relativePosition` context (circle around the viewport's
 //!    centre, radius half its diagonal) — Signal K has no box filter.
 //! 3. Phase 1 (`--phase-seconds`): every update received is measured.
-//! 4. Phase 2: `--stalled` more clients connect with a 4 KiB receive buffer,
-//!    subscribe to everything at the highest rate and never read; the others
-//!    are measured again, and the server's RSS (`/proc/PID/status`) is
-//!    sampled every second throughout.
+//! 4. Phase 2 (`--stalled-seconds`): `--stalled` more clients connect with a
+//!    4 KiB receive buffer, subscribe to everything at the highest rate and
+//!    never read; the others are measured again. The default, 8 s, is less
+//!    than Lookout's stall limit (10 s), so the stalled clients are all
+//!    connected for the whole phase.
+//! 5. Phase 3 (`--phase-seconds`): after — the server has cut the stalled
+//!    clients off (or not); the others are measured a third time.
+//!
+//! The server's RSS (`/proc/PID/status`) is sampled every second, its CPU
+//! time (`/proc/PID/stat`) per phase — also per line fed and per vessel
+//! update delivered, figures that hold on a loaded machine — and the load
+//! average at the start of each phase. The all-area clients run on a
+//! runtime thread of their own, so their receive times are not held up by
+//! this process parsing the viewport clients' traffic (on a real network
+//! every client has its own machine); the viewport clients share two
+//! threads, so their figures include this tool's own queueing.
 //!
 //! Latency: the lines carry no TAG block, so the server stamps each with
 //! its receive time (UNIX ms) and that is the vessel's `last_seen`
@@ -101,9 +113,12 @@ struct Args {
     /// Clients that subscribe and never read (phase 2).
     #[arg(long, default_value_t = 100)]
     stalled: usize,
-    /// Length of each measured phase.
+    /// Length of phases 1 and 3.
     #[arg(long, default_value_t = 40.0)]
     phase_seconds: f64,
+    /// Length of phase 2 (stalled clients connected).
+    #[arg(long, default_value_t = 8.0)]
+    stalled_seconds: f64,
     /// Seconds between the clients' connection and the first phase.
     #[arg(long, default_value_t = 5.0)]
     warmup_seconds: f64,
@@ -121,17 +136,32 @@ struct Args {
     json_out: Option<PathBuf>,
 }
 
+/// One measured phase.
+struct PhaseInfo {
+    secs: f64,
+    /// Lines fed during the phase.
+    lines: u64,
+    /// CPU seconds of the server and of this process.
+    server_cpu: Option<f64>,
+    own_cpu: Option<f64>,
+    /// Load average at the start.
+    load: String,
+}
+
 /// Measurements of one group of clients in one phase.
 #[derive(Default)]
 struct Group {
+    /// Update messages (a large update comes in parts).
     messages: AtomicU64,
+    /// Complete updates (the last part of each).
+    updates: AtomicU64,
     vessels: AtomicU64,
     bytes: AtomicU64,
     snapshots: AtomicU64,
     latency: Mutex<Samples>,
 }
 
-const PHASES: usize = 3; // 0 warm-up (ignored), 1 baseline, 2 with stalled clients
+const PHASES: usize = 4; // 0 warm-up (ignored), 1 baseline, 2 with stalled clients, 3 after
 
 struct Shared {
     phase: AtomicU8,
@@ -211,18 +241,30 @@ fn subscribe_msg(t: Target, v: View) -> String {
 /// Measure one text frame.
 fn measure(t: Target, text: &[u8], g: &Group, recv_ms: i64) {
     let head = &text[..text.len().min(48)];
+    let tail = &text[text.len().saturating_sub(40)..];
     let (is_update, key): (bool, &[u8]) = match t {
         Target::Lookout => {
-            if find(head, b"\"type\":\"snapshot\"").is_some() {
+            // A snapshot, or a later part of one ("part":N): not counted.
+            if find(head, b"\"type\":\"snapshot\"").is_some() || find(tail, b"\"part\":").is_some()
+            {
                 g.snapshots.fetch_add(1, Ordering::Relaxed);
                 return;
+            }
+            if find(tail, b"\"more\":true").is_none() {
+                g.updates.fetch_add(1, Ordering::Relaxed);
             }
             (
                 find(head, b"\"type\":\"update\"").is_some(),
                 b"\"last_seen\":\"",
             )
         }
-        Target::Signalk => (find(text, b"\"updates\"").is_some(), b"\"timestamp\":\""),
+        Target::Signalk => {
+            let u = find(text, b"\"updates\"").is_some();
+            if u {
+                g.updates.fetch_add(1, Ordering::Relaxed);
+            }
+            (u, b"\"timestamp\":\"")
+        }
     };
     if !is_update {
         return;
@@ -390,7 +432,14 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("at most 5000 clients in all");
     }
     fastrand::seed(args.seed);
-    let measured_s = args.settle_seconds + args.warmup_seconds + 2.0 * args.phase_seconds + 60.0;
+    if !(args.stalled_seconds > 0.0 && args.stalled_seconds <= 300.0) {
+        anyhow::bail!("--stalled-seconds must be in (0, 300]");
+    }
+    let measured_s = args.settle_seconds
+        + args.warmup_seconds
+        + 2.0 * args.phase_seconds
+        + args.stalled_seconds
+        + 60.0;
     let want = args.preload_lines + (args.rate * measured_s) as usize;
     let t = Instant::now();
     let lines = Arc::new(Lines::load(&args.recording, want, true)?);
@@ -457,7 +506,12 @@ fn main() -> anyhow::Result<()> {
     });
     let rss_preloaded = rss_mib(args.server_pid);
 
-    // Clients.
+    // Clients (the all-area ones on a runtime thread of their own).
+    let fast_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-ws-fast")
+        .enable_all()
+        .build()?;
     let url = ws_url(args.target, args.http);
     let mut handles = Vec::new();
     rt.block_on(async {
@@ -479,13 +533,12 @@ fn main() -> anyhow::Result<()> {
                     ),
                 )
             };
-            handles.push(tokio::spawn(client(
-                args.target,
-                url.clone(),
-                view,
-                group,
-                sh.clone(),
-            )));
+            let task = client(args.target, url.clone(), view, group, sh.clone());
+            handles.push(if group == 1 {
+                fast_rt.spawn(task)
+            } else {
+                tokio::spawn(task)
+            });
             if i % 50 == 49 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -532,9 +585,18 @@ fn main() -> anyhow::Result<()> {
         }
         let sent0 = sent.load(Ordering::Relaxed);
         let cpu0 = args.server_pid.and_then(procfs::cpu_seconds);
+        let own0 = procfs::cpu_seconds(std::process::id());
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
+        let length = if phase == 2 {
+            args.stalled_seconds
+        } else {
+            args.phase_seconds
+        };
         sh.phase.store(phase as u8, Ordering::Relaxed);
         let start = Instant::now();
-        while start.elapsed().as_secs_f64() < args.phase_seconds {
+        while start.elapsed().as_secs_f64() < length {
             std::thread::sleep(Duration::from_secs(1));
             if let Some(r) = rss_mib(args.server_pid) {
                 samples.push(r);
@@ -542,15 +604,21 @@ fn main() -> anyhow::Result<()> {
         }
         sh.phase.store(0, Ordering::Relaxed);
         let secs = start.elapsed().as_secs_f64();
-        let cpu = match (cpu0, args.server_pid.and_then(procfs::cpu_seconds)) {
-            (Some(a), Some(b)) => Some((b - a) / secs),
+        let server_cpu = match (cpu0, args.server_pid.and_then(procfs::cpu_seconds)) {
+            (Some(a), Some(b)) => Some(b - a),
             _ => None,
         };
-        phase_info.push((
+        let own_cpu = match (own0, procfs::cpu_seconds(std::process::id())) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        phase_info.push(PhaseInfo {
             secs,
-            (sent.load(Ordering::Relaxed) - sent0) as f64 / secs,
-            cpu,
-        ));
+            lines: sent.load(Ordering::Relaxed) - sent0,
+            server_cpu,
+            own_cpu,
+            load,
+        });
     }
     let rss_end = rss_mib(args.server_pid);
     let after_metrics = match args.target {
@@ -564,6 +632,7 @@ fn main() -> anyhow::Result<()> {
             let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
         }
     });
+    fast_rt.shutdown_background();
     let feed_result = feed.join();
 
     // Report.
@@ -585,58 +654,73 @@ fn main() -> anyhow::Result<()> {
     let mut json = serde_json::json!({"target": name, "clients": args.clients,
         "fast_clients": args.fast_clients, "stalled": args.stalled, "rate": args.rate,
         "vessels": vessels, "phases": []});
-    for (pi, (secs, feed_rate, cpu)) in phase_info.iter().enumerate() {
+    for (pi, ph) in phase_info.iter().enumerate() {
         let phase = pi + 1;
+        let secs = ph.secs;
+        let feed_rate = ph.lines as f64 / secs;
+        let delivered: u64 = (0..2)
+            .map(|gi| sh.groups[gi][phase].vessels.load(Ordering::Relaxed))
+            .sum();
         out += &format!(
-            "phase {phase} ({}, {secs:.0} s, feed achieved {feed_rate:.0} lines/s{}):\n",
-            if phase == 1 {
-                "baseline"
-            } else {
-                "with stalled clients"
-            },
-            cpu.map(|c| format!(", server CPU {:.0}% of a core", c * 100.0))
-                .unwrap_or_default()
+            "phase {phase} ({}, {secs:.0} s, load average {} at the start, feed achieved {feed_rate:.0} lines/s):\n",
+            ["", "baseline", "with stalled clients", "after the stalled clients"][phase],
+            ph.load,
         );
+        if let Some(c) = ph.server_cpu {
+            out += &format!(
+                "  server CPU {:.0}% of a core: {:.1} µs per line fed, {:.2} µs per vessel update delivered{}\n",
+                c / secs * 100.0,
+                c * 1e6 / ph.lines.max(1) as f64,
+                c * 1e6 / delivered.max(1) as f64,
+                ph.own_cpu
+                    .map(|o| format!(" (bench-ws itself: {:.0}% of a core)", o / secs * 100.0))
+                    .unwrap_or_default()
+            );
+        }
         let mut pj = Vec::new();
         for (gi, gname) in ["viewport", "all-area"].iter().enumerate() {
             let g = &sh.groups[gi][phase];
             let mut lat = std::mem::take(&mut *g.latency.lock().unwrap_or_else(|e| e.into_inner()));
             let msgs = g.messages.load(Ordering::Relaxed) as f64 / secs;
+            let ups = g.updates.load(Ordering::Relaxed) as f64 / secs;
             let ves = g.vessels.load(Ordering::Relaxed) as f64 / secs;
             let mb = g.bytes.load(Ordering::Relaxed) as f64 / secs / 1e6;
             let p = lat.percentiles(&[50.0, 99.0]);
             out += &format!(
-                "  {gname}: {msgs:.0} updates/s, {ves:.0} vessel updates/s, {mb:.1} MB/s; latency {}\n",
+                "  {gname}: {ups:.0} updates/s ({msgs:.0} messages/s), {ves:.0} vessel updates/s, {mb:.1} MB/s; latency {}\n",
                 lat.summary()
             );
-            pj.push(serde_json::json!({"group": gname, "updates_per_s": msgs,
+            pj.push(serde_json::json!({"group": gname, "updates_per_s": ups,
+                "messages_per_s": msgs,
                 "vessel_updates_per_s": ves, "mb_per_s": mb,
                 "p50_ms": p.as_ref().map(|v| v[0]), "p99_ms": p.as_ref().map(|v| v[1]),
                 "samples": lat.len()}));
         }
-        json["phases"]
-            .as_array_mut()
-            .expect("array")
-            .push(serde_json::json!({"phase": phase, "seconds": secs,
-                "feed_lines_per_s": feed_rate, "server_cpu": cpu, "groups": pj}));
+        json["phases"].as_array_mut().expect("array").push(
+            serde_json::json!({"phase": phase, "seconds": secs, "load_average": ph.load,
+                "feed_lines_per_s": feed_rate, "server_cpu_s": ph.server_cpu,
+                "bench_cpu_s": ph.own_cpu, "vessel_updates_delivered": delivered, "groups": pj}),
+        );
     }
     let max = |v: &Vec<f64>| v.iter().cloned().fold(f64::NAN, f64::max);
     let f = |v: Option<f64>| v.map_or("?".into(), |v| format!("{v:.0}"));
     out += &format!(
-        "server RSS MiB: start {}, after preload {}, with clients {}, max phase 1 {:.0}, max phase 2 {:.0}, end {}\n",
+        "server RSS MiB: start {}, after preload {}, with clients {}, max phase 1 {:.0}, max phase 2 {:.0}, max phase 3 {:.0}, end {}\n",
         f(rss_start),
         f(rss_preloaded),
         f(rss_clients),
         max(&rss_samples[1]),
         max(&rss_samples[2]),
+        max(&rss_samples[3]),
         f(rss_end)
     );
     json["rss_mib"] = serde_json::json!({"start": rss_start, "preloaded": rss_preloaded,
-        "clients": rss_clients, "phase1": rss_samples[1], "phase2": rss_samples[2], "end": rss_end});
+        "clients": rss_clients, "phase1": rss_samples[1], "phase2": rss_samples[2],
+        "phase3": rss_samples[3], "end": rss_end});
     if let (Some(a), Some(b)) = (&before_metrics, &after_metrics) {
         let d = |n: &str| b.get(n) - a.get(n);
         out += &format!(
-            "server metrics over both phases: stalled disconnects +{:.0}, overflow resnapshots +{:.0}, queue dropped +{:.0}, ws messages sent +{:.0}, ws MB sent +{:.1}\n",
+            "server metrics over the three phases: stalled disconnects +{:.0}, overflow resnapshots +{:.0}, queue dropped +{:.0}, ws messages sent +{:.0}, ws MB sent +{:.1}\n",
             d("lookout_ws_stalled_disconnects"),
             d("lookout_ws_overflow_resnapshots"),
             d("lookout_queue_dropped"),
