@@ -58,6 +58,10 @@ pub struct LookoutConfig {
     /// durable outbox, JSON lines, Cursor-on-Target).
     #[serde(default)]
     pub sinks: Vec<alert_sinks::SinkConfig>,
+    /// Scale-out over NATS JetStream (`[bus]`: url, role, node; see the
+    /// `bus` crate and docs/scaling.md). Absent: one process, no bus.
+    #[serde(default)]
+    pub bus: bus::BusConfig,
     /// Durable state (`[state]`).
     #[serde(default)]
     pub state: StateConfig,
@@ -161,6 +165,7 @@ impl LookoutConfig {
     /// Checks across sections.
     pub fn check(&self) -> Result<(), String> {
         self.ingest.validate().map_err(|e| e.to_string())?;
+        self.bus.validate()?;
         alert_sinks::config::validate_all(&self.sinks_with_outbox(Path::new("data/lookout.db")))
             .map_err(|e| e.to_string())?;
         if !(self.demo.speed > 0.0 && self.demo.speed.is_finite()) {

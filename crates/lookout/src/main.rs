@@ -22,6 +22,7 @@ mod history;
 mod input;
 mod pipeline;
 mod replay;
+mod roles;
 mod serve;
 mod simulate;
 mod snapshot;

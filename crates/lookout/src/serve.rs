@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// `[state] database` names another file.
     #[arg(long, default_value = "data")]
     state_dir: PathBuf,
+    /// Cluster role and bus (issue #9): --role, --bus-url, --node.
+    #[command(flatten)]
+    cluster: crate::roles::ClusterArgs,
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -129,7 +132,7 @@ fn demo_recording(cfg: &LookoutConfig) -> Result<(PathBuf, String), String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let cfg = load_config(&args)?;
+    let cfg = crate::roles::configure(load_config(&args)?, &args.cluster)?;
     let auth = Auth::new(&cfg.auth)?;
     auth.check_listen(&cfg.listen)?;
 
@@ -157,7 +160,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Sources: --replay, configured feeds, or the demo.
     let mut demo_file = None;
     let speed = parse_speed(&args.speed)?;
-    let (sources, mode) = if !args.replay.is_empty() {
+    let (sources, mode) = if crate::roles::from_bus(cfg.bus.role) {
+        // Core and edge nodes take their lines (or picture) from the bus.
+        (Vec::new(), Mode::Live)
+    } else if !args.replay.is_empty() {
         let label = args
             .replay
             .iter()
@@ -284,9 +290,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     // Its own OS thread: client work on the tokio workers cannot starve
     // ingest, and ingest cannot stall the sessions.
-    let pipeline_thread = pipeline
-        .spawn(rx)
-        .map_err(|e| format!("cannot start the pipeline thread: {e}"))?;
+    let (pipeline_thread, cluster) = if cfg.bus.role == bus::Role::All {
+        let t = pipeline
+            .spawn(rx)
+            .map_err(|e| format!("cannot start the pipeline thread: {e}"))?;
+        (Some(t), None)
+    } else {
+        // Cluster roles: ingest publishes the queue's lines to the bus,
+        // core builds the picture from the bus, edge mirrors it.
+        let run = crate::roles::start(&cfg, state.clone(), hub.clone(), rx, pipeline, live).await?;
+        (None, Some(run))
+    };
+
     // Periodic picture snapshots (atomic writes), for the restore above.
     let snapshot_task = snapshots_every.map(|every| {
         let (state, clock, path) = (state.clone(), clock.clone(), snapshot_path.clone());
@@ -324,7 +339,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let app = AppState {
         hub: hub.clone(),
-        api: state.clone(),
+        api: cluster
+            .as_ref()
+            .and_then(|c| c.api.clone())
+            .unwrap_or_else(|| state.clone()),
         auth: Arc::new(auth),
         shutdown: shutdown_rx,
     };
@@ -375,7 +393,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     for r in running {
         let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
     }
-    pipeline_thread.finish(Duration::from_secs(10)).await;
+    if let Some(t) = pipeline_thread {
+        t.finish(Duration::from_secs(10)).await;
+    }
+    if let Some(c) = cluster {
+        c.finish(Duration::from_secs(10)).await;
+    }
     if let Some(t) = snapshot_task {
         // A last snapshot of the drained picture: a clean restart replays
         // almost nothing.

@@ -1,0 +1,635 @@
+//! Core role: the picture and the alert rules, fed from the bus.
+//!
+//! ```text
+//! LOOKOUT_RAW ─durable consumer core-<node>─▶ Router (decoder) ─▶ Picture ─▶ AlertEngine
+//!                   ack after apply ◀──────────────┘                 │
+//!        lookout.picture.changes (seq-numbered PictureBatch, heartbeat 1/s) ◀──┤
+//!        lookout.alerts.<kind> (each change once, via the alert bucket) ◀──────┘
+//!        lookout.snapshot (request) ─▶ SnapshotParts to the requester's inbox
+//!        lookout.ack (request) ─▶ acknowledge an alert, answer with it
+//! ```
+//!
+//! **Restart without loss.** JetStream messages are acknowledged only after
+//! their lines were applied and the resulting changes published. The
+//! picture itself lives in memory, so at start the core first rebuilds it:
+//! it replays the stream in stream order (an ordered consumer) up to the
+//! last message the durable consumer ever *delivered*, then continues with
+//! the durable consumer, acknowledging without applying again anything it
+//! redelivers from that range. The picture after a `kill -9` and restart is
+//! therefore the one an uninterrupted run gives: same lines, same order.
+//! (The rebuild is bounded by the stream's limits, `raw_max_age` and
+//! `raw_max_bytes`.)
+//!
+//! **Alerts once per cluster.** Every alert change has a key (alert id,
+//! state, time — ids are given in message-time order, so two cores or two
+//! runs on the same stream give the same ids); the core creates the key in
+//! the `lookout_alert_changes` bucket and only the creator publishes it on
+//! `lookout.alerts.<kind>` and to its sinks. Changes re-raised during a
+//! rebuild, or by a second core, are therefore not sent twice.
+//!
+//! **Time.** Replayed lines (`live: false`) move the picture's clock by
+//! message time only, as in `lookout replay`; live lines also let wall time
+//! advance it every second, so vessels go stale when feeds fall silent.
+
+use crate::state::LiveState;
+use crate::views;
+use alerts::Alert;
+use async_nats::jetstream::{consumer, kv, stream};
+use broadcast::{BBox, Change, Hub, VesselView, VesselWire};
+use bus::payload::{AckReply, AckRequest, PictureBatch, RawBatch, SnapshotPart};
+use bus::{subjects, Bus, BusConfig, BusStats};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use ingest::line::{Line, SourceId};
+use ingest::queue::Overload;
+use ingest::router::{Event, Router};
+use ingest::status::SourceSpec;
+use lookout_ais::DecoderOptions;
+use serde_json::value::RawValue;
+use spatial_index::Event as PictureEvent;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Largest snapshot part, bytes (NATS' default max payload is 1 MiB).
+const SNAPSHOT_PART_BYTES: usize = 256 * 1024;
+/// JetStream messages applied between two publications of changes.
+const CHUNK: usize = 64;
+
+/// The core's state.
+pub struct Core {
+    bus: Bus,
+    state: Arc<LiveState>,
+    hub: Arc<Hub>,
+    router: Router,
+    /// This run's id (changes at each start, so mirrors resnapshot).
+    id: String,
+    seq: u64,
+    live: bool,
+    sources: HashMap<(String, String), SourceId>,
+    alert_keys: kv::Store,
+    stream: stream::Stream,
+    consumer: consumer::PullConsumer,
+    /// Stream sequence up to which the rebuild applied everything.
+    rebuilt: u64,
+    touched: BTreeSet<u32>,
+    removed: BTreeSet<u32>,
+    own: BTreeMap<u32, VesselView>,
+    alerts: Vec<Alert>,
+    messages: u64,
+    rate_since: Instant,
+}
+
+impl Core {
+    /// Declare the stream, the durable consumer and the alert bucket.
+    pub async fn new(
+        bus: Bus,
+        cfg: BusConfig,
+        state: Arc<LiveState>,
+        hub: Arc<Hub>,
+    ) -> Result<Core, String> {
+        let stream = bus.raw_stream(&cfg).await?;
+        let consumer = bus.core_consumer(&stream, &cfg).await?;
+        let alert_keys = bus.alert_bucket().await?;
+        let id = format!(
+            "{}-{}",
+            cfg.node,
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        );
+        Ok(Core {
+            router: Router::new(state.registry.clone(), DecoderOptions::default()),
+            bus,
+            state,
+            hub,
+            id,
+            seq: 0,
+            live: false,
+            sources: HashMap::new(),
+            alert_keys,
+            stream,
+            consumer,
+            rebuilt: 0,
+            touched: BTreeSet::new(),
+            removed: BTreeSet::new(),
+            own: BTreeMap::new(),
+            alerts: Vec::new(),
+            messages: 0,
+            rate_since: Instant::now(),
+        })
+    }
+
+    /// Run until `stop`.
+    pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        tokio::select! {
+            r = self.run_inner() => if let Err(e) = r {
+                tracing::error!("core: {e}");
+            },
+            _ = stop.changed() => {}
+        }
+    }
+
+    async fn run_inner(&mut self) -> Result<(), String> {
+        let delivered = self
+            .consumer
+            .info()
+            .await
+            .map_err(|e| format!("consumer info: {e}"))?
+            .delivered
+            .stream_sequence;
+        if delivered > 0 {
+            self.rebuild(delivered).await?;
+        }
+        let client = self.bus.client.clone();
+        let mut snapshots = client
+            .subscribe(subjects::SNAPSHOT)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut acks = client
+            .subscribe(subjects::ACK)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // This node's own clients: a hub that dropped its picture while
+        // nobody was connected gets it again when someone connects.
+        let mut hub_check = tokio::time::interval(Duration::from_millis(200));
+        hub_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tracing::info!(core = %self.id, rebuilt_to = self.rebuilt, "core: consuming lookout.raw.>");
+        'consume: loop {
+            let mut msgs = match self.consumer.messages().await {
+                Ok(m) => m.ready_chunks(CHUNK),
+                Err(e) => {
+                    tracing::warn!("core: consumer: {e}; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            loop {
+                tokio::select! {
+                    chunk = msgs.next() => {
+                        let Some(chunk) = chunk else { continue 'consume };
+                        self.apply_chunk(chunk).await;
+                    }
+                    Some(req) = snapshots.next() => self.serve_snapshot(req).await,
+                    Some(req) = acks.next() => self.serve_ack(req).await,
+                    _ = heartbeat.tick() => self.tick().await,
+                    _ = hub_check.tick() => {
+                        crate::roles::edge::publish_to_hub(&self.hub, &[], || self.all_wires());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replay the stream, in order, up to `delivered`.
+    async fn rebuild(&mut self, delivered: u64) -> Result<(), String> {
+        let started = Instant::now();
+        let ordered = self
+            .stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: subjects::RAW_ALL.into(),
+                deliver_policy: consumer::DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("rebuild consumer: {e}"))?;
+        let mut msgs = ordered
+            .messages()
+            .await
+            .map_err(|e| format!("rebuild: {e}"))?;
+        let mut n = 0u64;
+        while let Some(m) = msgs.next().await {
+            let m = m.map_err(|e| format!("rebuild: {e}"))?;
+            let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+            self.apply_message(&m.payload);
+            BusStats::add(&self.bus.stats.rebuilt_batches, 1);
+            n += 1;
+            if n % CHUNK as u64 == 0 {
+                self.flush(false).await;
+            }
+            if seq >= delivered {
+                break;
+            }
+        }
+        self.flush(false).await;
+        self.rebuilt = delivered;
+        tracing::info!(
+            batches = n,
+            up_to = delivered,
+            ms = started.elapsed().as_millis() as u64,
+            "core: picture rebuilt from the stream"
+        );
+        Ok(())
+    }
+
+    async fn apply_chunk(
+        &mut self,
+        chunk: Vec<Result<async_nats::jetstream::Message, consumer::pull::MessagesError>>,
+    ) {
+        let mut last: Option<(u64, async_nats::jetstream::Message)> = None;
+        for m in chunk {
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::debug!("core: {e}");
+                    continue;
+                }
+            };
+            let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+            if seq <= self.rebuilt {
+                BusStats::add(&self.bus.stats.skipped_redelivered, 1);
+            } else {
+                BusStats::add(&self.bus.stats.received_batches, 1);
+                self.apply_message(&m.payload);
+            }
+            if last.as_ref().is_none_or(|(s, _)| seq >= *s) {
+                last = Some((seq, m));
+            }
+        }
+        self.flush(true).await;
+        // Applied and published: now (and only now) acknowledged. The ack
+        // policy is "all", so the highest one covers the chunk.
+        if let Some((_, m)) = last {
+            if let Err(e) = m.ack().await {
+                tracing::warn!("core: ack: {e}");
+            }
+        }
+    }
+
+    fn source_id(&mut self, b: &RawBatch) -> Option<SourceId> {
+        let key = (b.node.clone(), b.source.clone());
+        if let Some(id) = self.sources.get(&key) {
+            return Some(*id);
+        }
+        let status = self
+            .state
+            .registry
+            .get_or_register(SourceSpec {
+                name: format!("{}/{}", b.node, b.source),
+                kind: "bus",
+                own_asset: b.own_asset.clone(),
+                overload: Overload::Block,
+            })
+            .ok()?;
+        let id = status.id();
+        self.sources.insert(key, id);
+        Some(id)
+    }
+
+    /// Decode and apply one raw batch (a bad payload is counted, skipped).
+    fn apply_message(&mut self, payload: &[u8]) {
+        let batch: RawBatch = match serde_json::from_slice(payload) {
+            Ok(b) => b,
+            Err(_) => {
+                BusStats::add(&self.bus.stats.bad_messages, 1);
+                return;
+            }
+        };
+        let Some(source) = self.source_id(&batch) else {
+            BusStats::add(&self.bus.stats.bad_messages, 1);
+            return;
+        };
+        self.live = batch.live;
+        BusStats::add(&self.bus.stats.received_lines, batch.lines.len() as u64);
+        let lines: Vec<Line> = batch
+            .lines
+            .into_iter()
+            .map(|l| Line {
+                source,
+                received_ms: l.received_ms,
+                bytes: l.line.into_bytes(),
+            })
+            .collect();
+        let state = self.state.clone();
+        let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
+        let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut own = state.own_assets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut messages = 0u64;
+        let own_views = &mut self.own;
+        self.router.handle_batch(&lines, |e| match e {
+            Event::Ais(m) => {
+                p.apply(&m.decoded, Some(m.received_ms));
+                let t = m
+                    .decoded
+                    .time_ms(Some(m.received_ms))
+                    .unwrap_or(m.received_ms);
+                engine.on_message(&m.decoded, t, &p);
+                messages += 1;
+            }
+            Event::OwnAssetFix(f) => {
+                let v = own.update(&f, &p);
+                own_views.insert(v.mmsi, v);
+            }
+        });
+        if let Some(now) = p.now_ms() {
+            p.advance_time(now);
+        }
+        drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
+        self.alerts.extend(engine.take_changes());
+        self.messages += messages;
+    }
+
+    /// Publish what changed since the last flush: one [`PictureBatch`] on
+    /// the bus (and to this node's own clients) when `publish`, alert
+    /// changes once per cluster in any case.
+    async fn flush(&mut self, publish: bool) {
+        *self
+            .state
+            .decode_stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = self.router.decoder().stats().clone();
+        let touched = std::mem::take(&mut self.touched);
+        let removed = std::mem::take(&mut self.removed);
+        let own = std::mem::take(&mut self.own);
+        let alerts = std::mem::take(&mut self.alerts);
+        let mut alert_values = Vec::with_capacity(alerts.len());
+        for a in &alerts {
+            let value = serde_json::to_value(a).unwrap_or_default();
+            self.publish_alert_once(a, &value).await;
+            alert_values.push(value);
+        }
+        if !publish
+            || (touched.is_empty() && removed.is_empty() && own.is_empty() && alerts.is_empty())
+        {
+            return;
+        }
+        let (views, time_ms): (Vec<VesselView>, Option<i64>) = {
+            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
+            (
+                touched
+                    .iter()
+                    .filter_map(|&m| p.vessel(m).and_then(|v| views::vessel_view(&p, v)))
+                    .chain(own.into_values())
+                    .collect(),
+                p.now_ms(),
+            )
+        };
+        let wires: Vec<Arc<VesselWire>> = views.into_iter().map(VesselWire::new).collect();
+        self.seq += 1;
+        let batch = PictureBatch {
+            core: self.id.clone(),
+            seq: self.seq,
+            time_ms,
+            upserts: wires
+                .iter()
+                .filter_map(|w| RawValue::from_string(w.json.to_string()).ok())
+                .collect(),
+            removed: removed.iter().copied().collect(),
+            alerts: alert_values,
+        };
+        self.publish_json(subjects::PICTURE_CHANGES.to_string(), &batch)
+            .await;
+        BusStats::add(&self.bus.stats.picture_batches, 1);
+        // This node's own WebSocket clients.
+        let mut changes: Vec<Change> = removed.into_iter().map(Change::Remove).collect();
+        changes.extend(wires.into_iter().map(Change::Upsert));
+        crate::roles::edge::publish_to_hub(&self.hub, &changes, || self.all_wires());
+        for a in alerts {
+            self.hub.publish_alert(a.to_json().into());
+        }
+    }
+
+    /// Every vessel's wire form (for a hub that needs its picture again).
+    fn all_wires(&self) -> Vec<Arc<VesselWire>> {
+        self.all_views().into_iter().map(VesselWire::new).collect()
+    }
+
+    fn all_views(&self) -> Vec<VesselView> {
+        let mut out: Vec<VesselView> = {
+            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
+            p.vessels()
+                .filter_map(|v| views::vessel_view(&p, v))
+                .collect()
+        };
+        out.extend(
+            self.state
+                .own_assets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .in_boxes(&[BBox::WORLD]),
+        );
+        out
+    }
+
+    async fn publish_alert_once(&self, a: &Alert, value: &serde_json::Value) {
+        let state = value["state"].as_str().unwrap_or("changed");
+        let key = bus::conn::kv_key(&format!("{}.{}.{}", a.id, state, a.time));
+        match Bus::create_once(&self.alert_keys, &key).await {
+            Ok(true) => {
+                let ev = bus::payload::AlertEvent {
+                    core: self.id.clone(),
+                    alert: value.clone(),
+                };
+                self.publish_json(subjects::alerts(a.kind.as_str()), &ev)
+                    .await;
+                self.state.sinks.publish(a);
+                BusStats::add(&self.bus.stats.alerts_published, 1);
+            }
+            Ok(false) => BusStats::add(&self.bus.stats.alerts_deduplicated, 1),
+            Err(e) => {
+                // The bucket is unreachable: publishing twice is better than
+                // never raising a distress alert.
+                tracing::warn!("core: {e}; publishing the alert change anyway");
+                self.state.sinks.publish(a);
+            }
+        }
+    }
+
+    async fn publish_json<T: serde::Serialize>(&self, subject: String, value: &T) {
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                if let Err(e) = self.bus.client.publish(subject, Bytes::from(body)).await {
+                    tracing::debug!("core: publish: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("core: serialise: {e}"),
+        }
+    }
+
+    /// Once a second: the wall clock for live feeds, the message rate, and
+    /// a heartbeat so mirrors notice a silent core or a missed batch.
+    async fn tick(&mut self) {
+        if self.live {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            {
+                let state = self.state.clone();
+                let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
+                let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
+                p.advance_time(now);
+                drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
+                self.alerts.extend(engine.take_changes());
+            }
+            self.flush(true).await;
+        }
+        let dt = self.rate_since.elapsed().as_secs_f64();
+        if dt >= 1.0 {
+            self.state.rate_milli.store(
+                (self.messages as f64 / dt * 1000.0) as u64,
+                Ordering::Relaxed,
+            );
+            self.messages = 0;
+            self.rate_since = Instant::now();
+        }
+        let time_ms = self
+            .state
+            .picture
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .now_ms();
+        let hb: PictureBatch<()> = PictureBatch {
+            core: self.id.clone(),
+            seq: self.seq,
+            time_ms,
+            upserts: Vec::new(),
+            removed: Vec::new(),
+            alerts: Vec::new(),
+        };
+        self.publish_json(subjects::PICTURE_CHANGES.to_string(), &hb)
+            .await;
+    }
+
+    /// The whole picture, as of `seq`, in parts to the requester's inbox.
+    async fn serve_snapshot(&mut self, req: async_nats::Message) {
+        let Some(reply) = req.reply else { return };
+        let views = self.all_views();
+        let (time_ms, alerts) = {
+            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
+            let engine = self.state.alerts.lock().unwrap_or_else(|e| e.into_inner());
+            (
+                p.now_ms(),
+                engine
+                    .list(None, None)
+                    .into_iter()
+                    .map(|a| serde_json::to_value(a).unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut parts: Vec<SnapshotPart<Box<RawValue>>> = Vec::new();
+        let mut bytes = usize::MAX;
+        for v in views {
+            let Ok(text) = serde_json::to_string(&v) else {
+                continue;
+            };
+            if bytes.saturating_add(text.len()) > SNAPSHOT_PART_BYTES {
+                parts.push(self.part(parts.len(), time_ms));
+                bytes = 0;
+            }
+            bytes += text.len() + 1;
+            if let (Some(part), Ok(raw)) = (parts.last_mut(), RawValue::from_string(text)) {
+                part.vessels.push(raw);
+            }
+        }
+        bytes = usize::MAX;
+        for a in alerts {
+            let len = a.to_string().len();
+            if bytes.saturating_add(len) > SNAPSHOT_PART_BYTES {
+                parts.push(self.part(parts.len(), time_ms));
+                bytes = 0;
+            }
+            bytes += len + 1;
+            if let Some(part) = parts.last_mut() {
+                part.alerts.push(a);
+            }
+        }
+        if parts.is_empty() {
+            parts.push(self.part(0, time_ms));
+        }
+        if let Some(last) = parts.last_mut() {
+            last.last = true;
+        }
+        for part in &parts {
+            self.publish_json(reply.to_string(), part).await;
+        }
+        let _ = self.bus.client.flush().await;
+        BusStats::add(&self.bus.stats.snapshots_served, 1);
+    }
+
+    fn part(&self, n: usize, time_ms: Option<i64>) -> SnapshotPart<Box<RawValue>> {
+        SnapshotPart {
+            core: self.id.clone(),
+            seq: self.seq,
+            part: n as u32,
+            last: false,
+            time_ms,
+            vessels: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+
+    /// An edge forwarded an operator's acknowledgement.
+    async fn serve_ack(&mut self, req: async_nats::Message) {
+        let Some(reply) = req.reply.clone() else {
+            return;
+        };
+        let answer = match serde_json::from_slice::<AckRequest>(&req.payload) {
+            Err(e) => AckReply::Error(format!("bad acknowledgement: {e}")),
+            Ok(a) => {
+                let now = self
+                    .state
+                    .picture
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .now_ms()
+                    .unwrap_or_default();
+                let r = self
+                    .state
+                    .alerts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .acknowledge(&a.id, &a.who, a.note.as_deref(), now);
+                match r {
+                    Ok(alert) => {
+                        tracing::info!(alert = %alert.id, by = %a.who, "alert acknowledged (via an edge)");
+                        // The change is in the engine's queue: published
+                        // (once, to edges and sinks) by this flush.
+                        let changes = self
+                            .state
+                            .alerts
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .take_changes();
+                        self.alerts.extend(changes);
+                        self.flush(true).await;
+                        AckReply::Ok(serde_json::to_value(&alert).unwrap_or_default())
+                    }
+                    Err(e) => AckReply::Error(e),
+                }
+            }
+        };
+        self.publish_json(reply.to_string(), &answer).await;
+    }
+}
+
+/// Drain the picture's events into the alert rules, then run the rules'
+/// clock, noting the vessels touched and removed.
+fn drain(
+    p: &mut spatial_index::Picture,
+    engine: &mut alerts::AlertEngine,
+    touched: &mut BTreeSet<u32>,
+    removed: &mut BTreeSet<u32>,
+) {
+    let events: Vec<spatial_index::Sequenced> = p.events_mut().drain().collect();
+    for s in &events {
+        engine.on_event(&s.event, p);
+        match &s.event {
+            PictureEvent::VesselRemoved { mmsi, .. } => {
+                touched.remove(mmsi);
+                removed.insert(*mmsi);
+            }
+            e => {
+                removed.remove(&e.mmsi());
+                touched.insert(e.mmsi());
+            }
+        }
+    }
+    if let Some(now) = p.now_ms() {
+        engine.tick(now, p);
+    }
+}

@@ -1,0 +1,552 @@
+//! Edge role: a mirror of a core's picture, fed from the bus, serving
+//! WebSocket and HTTP clients.
+//!
+//! The edge runs no decoder, picture engine or rules. It subscribes to
+//! `lookout.picture.changes`, asks a core for a snapshot
+//! (`lookout.snapshot`, parts sent to its inbox, the picture as of the
+//! core's `seq`), then applies that core's batches with higher sequence
+//! numbers, in order. It resnapshots when a batch is missing (the NATS
+//! client drops for a slow subscription rather than slowing the core), when
+//! its core falls silent (no heartbeat for [`SILENT`]) or another core run
+//! takes over (a core restart). Queries (`/api/vessels`, snapshots for
+//! WebSocket clients, `/api/alerts`, nearest, tracks of what the edge has
+//! seen) are answered from the mirror; acknowledgements are forwarded to
+//! the core (`lookout.ack`); zones, sources and the rest come from the
+//! edge's own state.
+
+use crate::state::LiveState;
+use broadcast::hub::Feed;
+use broadcast::{BBox, Change, Filter, Hub, PictureApi, VesselView, VesselWire};
+use bus::payload::{AckReply, AckRequest, PictureBatch, SnapshotPart};
+use bus::{subjects, Bus, BusStats};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// A core not heard for this long is taken for dead: resnapshot from
+/// whichever core answers.
+pub const SILENT: Duration = Duration::from_secs(3);
+/// Track points kept per vessel on an edge.
+const TRACK_POINTS: usize = 256;
+
+/// A vessel object as it travels (protocol v1), read back.
+#[derive(Deserialize)]
+struct WireVessel {
+    mmsi: u32,
+    lat: f64,
+    lon: f64,
+    sog: Option<f64>,
+    cog: Option<f64>,
+    heading: Option<u16>,
+    name: Option<String>,
+    callsign: Option<String>,
+    ship_type: Option<u8>,
+    class: String,
+    nav_status: Option<u8>,
+    last_seen: String,
+    state: String,
+    #[serde(default)]
+    zones: Vec<String>,
+}
+
+/// The wire text (kept, so it is not serialised again) and the view.
+fn read_vessel(raw: &RawValue) -> Option<Arc<VesselWire>> {
+    let w: WireVessel = serde_json::from_str(raw.get()).ok()?;
+    let last_seen = humantime::parse_rfc3339(&w.last_seen)
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as i64;
+    Some(Arc::new(VesselWire {
+        view: VesselView {
+            mmsi: w.mmsi,
+            lat: w.lat,
+            lon: w.lon,
+            sog: w.sog,
+            cog: w.cog,
+            heading: w.heading,
+            name: w.name,
+            callsign: w.callsign,
+            ship_type: w.ship_type,
+            class: w.class,
+            nav_status: w.nav_status,
+            last_seen,
+            state: w.state,
+            zones: w.zones,
+        },
+        json: raw.get().into(),
+    }))
+}
+
+/// One mirrored vessel.
+struct Mirrored {
+    wire: Arc<VesselWire>,
+    track: VecDeque<(i64, f64, f64)>,
+}
+
+/// The mirror of one core's picture.
+#[derive(Default)]
+pub struct Mirror {
+    core: Option<String>,
+    seq: u64,
+    time_ms: Option<i64>,
+    vessels: HashMap<u32, Mirrored>,
+    alerts: HashMap<String, Value>,
+    last_heard: Option<Instant>,
+}
+
+impl Mirror {
+    fn upsert(&mut self, w: Arc<VesselWire>) {
+        let v = &w.view;
+        let point = (v.last_seen, v.lat, v.lon);
+        match self.vessels.get_mut(&v.mmsi) {
+            Some(m) => {
+                if m.track.back().is_none_or(|p| p.0 < point.0) {
+                    m.track.push_back(point);
+                    if m.track.len() > TRACK_POINTS {
+                        m.track.pop_front();
+                    }
+                }
+                m.wire = w;
+            }
+            None => {
+                self.vessels.insert(
+                    v.mmsi,
+                    Mirrored {
+                        track: VecDeque::from([point]),
+                        wire: w,
+                    },
+                );
+            }
+        }
+    }
+
+    fn alert(&mut self, a: Value) {
+        if let Some(id) = a["id"].as_str() {
+            self.alerts.insert(id.to_string(), a);
+        }
+    }
+
+    fn wires(&self) -> Vec<Arc<VesselWire>> {
+        self.vessels.values().map(|m| m.wire.clone()).collect()
+    }
+}
+
+/// Publish changes to a hub that may have dropped its picture while no
+/// client was connected (then it is given the whole picture again).
+pub fn publish_to_hub(hub: &Hub, changes: &[Change], all: impl FnOnce() -> Vec<Arc<VesselWire>>) {
+    match hub.feed() {
+        Feed::Off => {}
+        Feed::Resync => hub.resync(all()),
+        Feed::Live => hub.publish(changes),
+    }
+}
+
+/// The edge's answers to HTTP and WebSocket queries.
+pub struct EdgeApi {
+    bus: Bus,
+    state: Arc<LiveState>,
+    mirror: RwLock<Mirror>,
+}
+
+impl EdgeApi {
+    pub fn new(bus: Bus, state: Arc<LiveState>) -> Self {
+        EdgeApi {
+            bus,
+            state,
+            mirror: RwLock::new(Mirror::default()),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
+        self.mirror.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Mirror> {
+        self.mirror.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ask the cores for a snapshot and load the first complete one.
+    async fn snapshot(&self, hub: &Hub) -> Result<(), String> {
+        let client = &self.bus.client;
+        let inbox = client.new_inbox();
+        let mut sub = client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        client
+            .publish_with_reply(subjects::SNAPSHOT, inbox, "{}".into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut core: Option<String> = None;
+        let mut next_part = 0u32;
+        let mut fresh = Mirror::default();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, sub.next())
+                .await
+                .map_err(|_| "no core answered the snapshot request".to_string())?
+                .ok_or("snapshot subscription closed")?;
+            let part: SnapshotPart<Box<RawValue>> = match serde_json::from_slice(&msg.payload) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!("edge: bad snapshot part: {e}");
+                    BusStats::add(&self.bus.stats.bad_messages, 1);
+                    continue;
+                }
+            };
+            // Several cores may answer: keep the first one's parts.
+            if core.get_or_insert_with(|| part.core.clone()) != &part.core {
+                continue;
+            }
+            if part.part != next_part {
+                return Err("snapshot parts out of order".into());
+            }
+            next_part += 1;
+            fresh.seq = part.seq;
+            fresh.time_ms = part.time_ms;
+            for v in &part.vessels {
+                if let Some(w) = read_vessel(v) {
+                    fresh.upsert(w);
+                }
+            }
+            for a in part.alerts {
+                fresh.alert(a);
+            }
+            if part.last {
+                break;
+            }
+        }
+        fresh.core = core;
+        fresh.last_heard = Some(Instant::now());
+        // Clients: what left, what is new or changed, alerts they lack.
+        let (changes, new_alerts, all) = {
+            let mut m = self.write();
+            let mut changes: Vec<Change> = m
+                .vessels
+                .keys()
+                .filter(|k| !fresh.vessels.contains_key(k))
+                .map(|&k| Change::Remove(k))
+                .collect();
+            changes.extend(
+                fresh
+                    .vessels
+                    .values()
+                    .filter(|f| {
+                        m.vessels
+                            .get(&f.wire.view.mmsi)
+                            .is_none_or(|old| old.wire.json != f.wire.json)
+                    })
+                    .map(|f| Change::Upsert(f.wire.clone())),
+            );
+            let new_alerts: Vec<Value> = fresh
+                .alerts
+                .iter()
+                .filter(|(id, a)| m.alerts.get(*id) != Some(a))
+                .map(|(_, a)| a.clone())
+                .collect();
+            *m = fresh;
+            (changes, new_alerts, m.wires())
+        };
+        publish_to_hub(hub, &changes, || all);
+        for a in new_alerts {
+            hub.publish_alert(a.to_string().into());
+        }
+        BusStats::add(&self.bus.stats.snapshots_loaded, 1);
+        let m = self.read();
+        tracing::info!(core = ?m.core, seq = m.seq, vessels = m.vessels.len(), "edge: snapshot loaded");
+        Ok(())
+    }
+
+    /// Apply a batch; false when it does not follow (a snapshot is needed).
+    fn apply(&self, hub: &Hub, b: PictureBatch<Box<RawValue>>) -> bool {
+        let mut m = self.write();
+        if m.core.as_deref() != Some(&b.core) {
+            // Another core (or an earlier run): ours must have been silent
+            // for a while before we switch.
+            return m.last_heard.is_some_and(|t| t.elapsed() < SILENT / 2);
+        }
+        m.last_heard = Some(Instant::now());
+        if b.seq <= m.seq {
+            // A heartbeat, or already in the snapshot.
+            return true;
+        }
+        if b.seq != m.seq + 1 {
+            BusStats::add(&self.bus.stats.gaps, 1);
+            return false;
+        }
+        m.seq = b.seq;
+        m.time_ms = b.time_ms;
+        let mut changes = Vec::with_capacity(b.upserts.len() + b.removed.len());
+        for mmsi in b.removed {
+            m.vessels.remove(&mmsi);
+            changes.push(Change::Remove(mmsi));
+        }
+        for v in &b.upserts {
+            match read_vessel(v) {
+                Some(w) => {
+                    m.upsert(w.clone());
+                    changes.push(Change::Upsert(w));
+                }
+                None => BusStats::add(&self.bus.stats.bad_messages, 1),
+            }
+        }
+        for a in &b.alerts {
+            m.alert(a.clone());
+        }
+        let all = || m.wires();
+        publish_to_hub(hub, &changes, all);
+        drop(m);
+        for a in b.alerts {
+            hub.publish_alert(a.to_string().into());
+        }
+        BusStats::add(&self.bus.stats.picture_batches, 1);
+        true
+    }
+
+    /// Clients came after a time without any: the hub needs the picture.
+    fn refresh_hub(&self, hub: &Hub) {
+        publish_to_hub(hub, &[], || self.read().wires());
+    }
+
+    fn silent(&self) -> bool {
+        self.read().last_heard.is_none_or(|t| t.elapsed() > SILENT)
+    }
+}
+
+/// Follow the cores until `stop`.
+pub async fn run(api: Arc<EdgeApi>, hub: Arc<Hub>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut sub = loop {
+        match api.bus.client.subscribe(subjects::PICTURE_CHANGES).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::warn!("edge: subscribe: {e}; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut need_snapshot = true;
+    let mut check = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        if need_snapshot {
+            match api.snapshot(&hub).await {
+                Ok(()) => need_snapshot = false,
+                Err(e) => {
+                    tracing::warn!("edge: {e}; asking again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return,
+                    }
+                    continue;
+                }
+            }
+        }
+        tokio::select! {
+            msg = sub.next() => {
+                let Some(msg) = msg else { return };
+                match serde_json::from_slice::<PictureBatch<Box<RawValue>>>(&msg.payload) {
+                    Ok(b) => need_snapshot = !api.apply(&hub, b),
+                    Err(e) => {
+                        tracing::debug!("edge: bad picture batch: {e}");
+                        BusStats::add(&api.bus.stats.bad_messages, 1)
+                    }
+                }
+            }
+            _ = check.tick() => {
+                need_snapshot = api.silent();
+                api.refresh_hub(&hub);
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn rfc3339_ms(s: &str) -> Option<i64> {
+    humantime::parse_rfc3339(s)
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_millis() as i64)
+}
+
+impl PictureApi for EdgeApi {
+    fn vessels_in(&self, bboxes: &[BBox], filter: &Filter) -> Vec<Arc<VesselWire>> {
+        let m = self.read();
+        let mut out: Vec<Arc<VesselWire>> = m
+            .vessels
+            .values()
+            .filter(|v| {
+                let w = &v.wire.view;
+                bboxes.iter().any(|b| b.contains(w.lon, w.lat)) && filter.matches(w)
+            })
+            .map(|v| v.wire.clone())
+            .collect();
+        out.sort_by_key(|w| w.view.mmsi);
+        out
+    }
+
+    fn vessel(&self, mmsi: u32) -> Option<Value> {
+        let m = self.read();
+        let v = m.vessels.get(&mmsi)?;
+        let mut value: Value = serde_json::from_str(&v.wire.json).ok()?;
+        value["mirrored_from"] = json!(m.core);
+        Some(value)
+    }
+
+    fn track(&self, mmsi: u32, from_ms: Option<i64>, to_ms: Option<i64>) -> Option<Value> {
+        let m = self.read();
+        let v = m.vessels.get(&mmsi)?;
+        let pts: Vec<_> = v
+            .track
+            .iter()
+            .filter(|p| from_ms.is_none_or(|f| p.0 >= f) && to_ms.is_none_or(|t| p.0 < t))
+            .collect();
+        Some(json!({
+            "type": "Feature",
+            "id": mmsi,
+            "geometry": {"type": "LineString", "coordinates": pts.iter().map(|p| [p.2, p.1]).collect::<Vec<_>>()},
+            "properties": {
+                "mmsi": mmsi,
+                "times": pts.iter().map(|p| broadcast::view::format_time(p.0)).collect::<Vec<_>>(),
+            },
+        }))
+    }
+
+    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
+        let m = self.read();
+        let mut all: Vec<(f64, &VesselView)> = m
+            .vessels
+            .values()
+            .map(|v| {
+                let w = &v.wire.view;
+                (
+                    spatial_index::geodesy::haversine_nm(lat, lon, w.lat, w.lon),
+                    w,
+                )
+            })
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        all.into_iter()
+            .take(k)
+            .map(|(d, v)| {
+                let mut o = serde_json::to_value(v).unwrap_or_default();
+                o["distance_nm"] = json!((d * 100.0).round() / 100.0);
+                o["time_to_reach_min"] = match v.sog {
+                    Some(s) if s > 0.1 => json!((d / s * 60.0 * 10.0).round() / 10.0),
+                    _ => Value::Null,
+                };
+                o
+            })
+            .collect()
+    }
+
+    fn zones(&self) -> Value {
+        self.state.zones()
+    }
+
+    fn put_zone(&self, _id: &str, _feature: Value) -> Result<(), String> {
+        Err("this is an edge node: zones are edited on the core".into())
+    }
+
+    fn delete_zone(&self, _id: &str) -> Result<bool, String> {
+        Err("this is an edge node: zones are edited on the core".into())
+    }
+
+    fn sources(&self) -> Value {
+        self.state.sources()
+    }
+
+    fn alerts(&self, state: Option<&str>, since_ms: Option<i64>) -> Value {
+        let m = self.read();
+        let mut list: Vec<&Value> = m
+            .alerts
+            .values()
+            .filter(|a| state.is_none_or(|s| a["state"] == s))
+            .filter(|a| {
+                since_ms.is_none_or(|t| a["time"].as_str().and_then(rfc3339_ms).unwrap_or(0) >= t)
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            let ta = a["time"].as_str().and_then(rfc3339_ms);
+            let tb = b["time"].as_str().and_then(rfc3339_ms);
+            tb.cmp(&ta)
+                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+        });
+        json!(list)
+    }
+
+    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+        let body = serde_json::to_vec(&AckRequest {
+            id: alert_id.into(),
+            who: who.into(),
+            note: note.map(str::to_string),
+        })
+        .map_err(|e| e.to_string())?;
+        let client = self.bus.client.clone();
+        // The HTTP layer calls this synchronously; the answer comes over
+        // the bus, so wait for it on this worker thread.
+        let answer = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async move {
+                tokio::time::timeout(
+                    Duration::from_secs(5),
+                    client.request(subjects::ACK, body.into()),
+                )
+                .await
+            })
+        })
+        .map_err(|_| "the core did not answer the acknowledgement".to_string())?
+        .map_err(|e| format!("the core is unreachable: {e}"))?;
+        match serde_json::from_slice::<AckReply>(&answer.payload) {
+            Ok(AckReply::Ok(v)) => {
+                self.write().alert(v.clone());
+                Ok(v)
+            }
+            Ok(AckReply::Error(e)) => Err(e),
+            Err(e) => Err(format!("bad answer from the core: {e}")),
+        }
+    }
+
+    fn status(&self) -> Value {
+        let m = self.read();
+        json!({
+            "mode": "edge",
+            "role": "edge",
+            "node": self.bus.node,
+            "core": m.core,
+            "seq": m.seq,
+            "time": m.time_ms.map(broadcast::view::format_time),
+            "time_ms": m.time_ms,
+            "vessels": m.vessels.len(),
+            "alerts": m.alerts.len(),
+            "bus": self.bus.stats.to_json(),
+        })
+    }
+
+    fn metrics(&self, reg: &mut prometheus_client::registry::Registry) {
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        reg.register(
+            "vessels",
+            "Vessels in the mirrored picture",
+            ConstGauge::new(self.read().vessels.len() as i64),
+        );
+        for (name, help, value) in self.bus.stats.list() {
+            reg.register(name, help, ConstCounter::new(value));
+        }
+    }
+
+    fn history(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_nm: f64,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Value, broadcast::api::HistoryFailure> {
+        self.state.history(lat, lon, radius_nm, from_ms, to_ms)
+    }
+}

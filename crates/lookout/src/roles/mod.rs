@@ -1,0 +1,123 @@
+//! Cluster roles of `lookout serve` (issue #9): one picture built and
+//! served by several processes over NATS JetStream (crate `bus`).
+//!
+//! ```text
+//! --role ingest   sources → bounded publish buffer → JetStream (lookout.raw.<source>)   [ingest]
+//! --role core     durable consumer → decoder → picture + alerts → lookout.picture/alerts [core]
+//! --role edge     picture changes → mirror → WebSocket/HTTP clients                      [edge]
+//! --role all      today's single process, no bus (the default)
+//! ```
+//!
+//! `serve.rs` builds the same server for every role; with a role other
+//! than `all` it hands the queue's receiver and the pipeline's parts to
+//! [`start`] instead of running the pipeline, and an edge answers HTTP and
+//! WebSocket queries from its mirror ([`edge::EdgeApi`]). Subjects and
+//! payloads are documented in `docs/scaling.md`.
+
+pub mod core;
+pub mod edge;
+pub mod ingest;
+
+use crate::config::LookoutConfig;
+use crate::pipeline::Pipeline;
+use crate::state::LiveState;
+use ::ingest::queue::QueueReceiver;
+use broadcast::{Hub, PictureApi};
+use bus::{Bus, Role};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Command-line overrides of the `[bus]` section.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Role of this process: ingest, core, edge or all (default: [bus] role, else all).
+    #[arg(long)]
+    pub role: Option<Role>,
+    /// NATS server URL (overrides [bus] url).
+    #[arg(long)]
+    pub bus_url: Option<String>,
+    /// This node's name (overrides [bus] node).
+    #[arg(long)]
+    pub node: Option<String>,
+}
+
+/// Apply the command-line overrides and check the result.
+pub fn configure(mut cfg: LookoutConfig, args: &ClusterArgs) -> Result<LookoutConfig, String> {
+    if let Some(r) = args.role {
+        cfg.bus.role = r;
+    }
+    if let Some(u) = &args.bus_url {
+        cfg.bus.url = Some(u.clone());
+    }
+    if let Some(n) = &args.node {
+        cfg.bus.node = n.clone();
+    }
+    cfg.bus.validate()?;
+    Ok(cfg)
+}
+
+/// Roles that take their lines from the bus, not from sources.
+pub fn from_bus(role: Role) -> bool {
+    matches!(role, Role::Core | Role::Edge)
+}
+
+/// A running role.
+pub struct ClusterRun {
+    /// What HTTP and WebSocket queries go to (an edge's mirror); `None`:
+    /// the server's own state.
+    pub api: Option<Arc<dyn PictureApi>>,
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl ClusterRun {
+    /// Stop: an ingest node publishes what it holds (waiting for
+    /// JetStream's acks) within `limit`.
+    pub async fn finish(self, limit: Duration) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(limit, self.task).await;
+    }
+}
+
+/// Connect to the bus and start the configured role in place of the
+/// single-process pipeline.
+pub async fn start(
+    cfg: &LookoutConfig,
+    state: Arc<LiveState>,
+    hub: Arc<Hub>,
+    rx: QueueReceiver,
+    mut pipeline: Pipeline,
+    live: bool,
+) -> Result<ClusterRun, String> {
+    let bus = Bus::connect(&cfg.bus, Duration::from_secs(30)).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tracing::info!(role = %cfg.bus.role, node = %cfg.bus.node, "cluster role started");
+    let (api, task): (Option<Arc<dyn PictureApi>>, _) = match cfg.bus.role {
+        Role::Ingest => {
+            bus.raw_stream(&cfg.bus).await?;
+            let recorder = pipeline.recorder.take();
+            let task = tokio::spawn(ingest::run(
+                bus,
+                cfg.bus.clone(),
+                state.registry.clone(),
+                rx,
+                recorder,
+                live,
+            ));
+            (None, task)
+        }
+        Role::Core => {
+            drop(rx);
+            let core = core::Core::new(bus, cfg.bus.clone(), state, hub).await?;
+            (None, tokio::spawn(core.run(stopped)))
+        }
+        Role::Edge => {
+            drop(rx);
+            let mirror = Arc::new(edge::EdgeApi::new(bus.clone(), state));
+            let task = tokio::spawn(edge::run(mirror.clone(), hub, stopped));
+            (Some(mirror as Arc<dyn PictureApi>), task)
+        }
+        Role::All => return Err("role all runs without the bus".into()),
+    };
+    Ok(ClusterRun { api, task, stop })
+}
