@@ -85,6 +85,13 @@ pub fn run(args: HistoryArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(missing) = args.archive.iter().find(|p| !p.exists()) {
+        eprintln!(
+            "lookout history: {}: no such file or directory",
+            missing.display()
+        );
+        return ExitCode::from(2);
+    }
     let opts = ScanOptions {
         threads: args.threads,
         names: !args.no_names,
