@@ -205,3 +205,154 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 }
+
+/// `[share]`: what this organisation shares with partners over NATS
+/// leaf-node connections, and what it accepts from them.
+///
+/// ```toml
+/// [share]
+/// url = "nats://127.0.0.1:4222"  # this organisation's NATS server (partners connect as leaf nodes)
+/// org = "mrcc"                   # published on share.<org>.picture / share.<org>.alerts
+/// private = [247000001]          # own assets never shared (MMSIs) …
+/// private_assets = ["patrol-1"]  # … and own-asset names (GNSS feeds)
+/// [[share.export]]               # a vessel is exported when one rule matches
+/// classes = ["A", "B"]           # empty: every class
+/// zones = ["sar-lampedusa"]      # empty: anywhere
+/// alerts = ["distress_beacon"]   # alert kinds shared (empty: none)
+/// [[share.accept]]
+/// from = "navy"                  # a partner's org name
+/// classes = []                   # what is taken from it (empty: everything it sends)
+/// ```
+///
+/// Subject permissions on the NATS servers decide what may cross at all;
+/// these rules decide what Lookout puts on, and takes off, the shared subjects.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConfig {
+    pub url: Option<String>,
+    #[serde(default)]
+    pub org: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    #[serde(default)]
+    pub private: Vec<u32>,
+    #[serde(default)]
+    pub private_assets: Vec<String>,
+    #[serde(default)]
+    pub export: Vec<ExportRule>,
+    #[serde(default)]
+    pub accept: Vec<AcceptRule>,
+}
+
+impl std::fmt::Debug for ShareConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareConfig")
+            .field("url", &self.url)
+            .field("org", &self.org)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("private", &self.private)
+            .field("private_assets", &self.private_assets)
+            .field("export", &self.export)
+            .field("accept", &self.accept)
+            .finish()
+    }
+}
+
+/// One export rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRule {
+    #[serde(default)]
+    pub classes: Vec<String>,
+    #[serde(default)]
+    pub zones: Vec<String>,
+    #[serde(default)]
+    pub alerts: Vec<String>,
+}
+
+/// What is taken from one partner.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRule {
+    pub from: String,
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+impl ShareConfig {
+    /// Sharing is on when a server is configured.
+    pub fn enabled(&self) -> bool {
+        self.url.is_some()
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.enabled() && (self.org.is_empty() || crate::subjects::token(&self.org) != self.org)
+        {
+            return Err("share.org must be set (letters, digits, '-', '_')".into());
+        }
+        Ok(())
+    }
+
+    /// Is a vessel of this class, in these zones, with this MMSI and
+    /// name, exported?
+    pub fn exports(&self, mmsi: u32, class: &str, name: Option<&str>, zones: &[String]) -> bool {
+        if self.private.contains(&mmsi) {
+            return false;
+        }
+        if class == "own_asset" && name.is_some_and(|n| self.private_assets.iter().any(|p| p == n))
+        {
+            return false;
+        }
+        self.export.iter().any(|r| {
+            (r.classes.is_empty() || r.classes.iter().any(|c| c == class))
+                && (r.zones.is_empty() || zones.iter().any(|z| r.zones.contains(z)))
+        })
+    }
+
+    /// Is an alert of this kind exported?
+    pub fn exports_alert(&self, kind: &str) -> bool {
+        self.export
+            .iter()
+            .any(|r| r.alerts.iter().any(|k| k == kind))
+    }
+
+    /// The accept rule for a partner, if it is accepted at all.
+    pub fn accepts(&self, from: &str) -> Option<&AcceptRule> {
+        self.accept.iter().find(|a| a.from == from)
+    }
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::*;
+
+    #[test]
+    fn private_assets_are_never_exported() {
+        let s = ShareConfig {
+            url: Some("nats://x".into()),
+            org: "mrcc".into(),
+            private: vec![7],
+            private_assets: vec!["patrol-1".into()],
+            export: vec![ExportRule::default()],
+            ..Default::default()
+        };
+        assert!(s.validate().is_ok());
+        assert!(s.exports(8, "A", None, &[]));
+        assert!(!s.exports(7, "A", None, &[]));
+        assert!(!s.exports(1, "own_asset", Some("patrol-1"), &[]));
+        assert!(s.exports(2, "own_asset", Some("rescue-2"), &[]));
+        let zoned = ShareConfig {
+            export: vec![ExportRule {
+                classes: vec!["A".into()],
+                zones: vec!["z1".into()],
+                alerts: vec!["distress_beacon".into()],
+            }],
+            ..s
+        };
+        assert!(!zoned.exports(8, "A", None, &[]));
+        assert!(zoned.exports(8, "A", None, &["z1".into()]));
+        assert!(!zoned.exports(8, "B", None, &["z1".into()]));
+        assert!(zoned.exports_alert("distress_beacon") && !zoned.exports_alert("zone_enter"));
+    }
+}

@@ -31,6 +31,6 @@ pub mod stats;
 pub mod subjects;
 pub mod testkit;
 
-pub use config::{BusConfig, Role};
+pub use config::{BusConfig, Role, ShareConfig};
 pub use conn::Bus;
 pub use stats::BusStats;

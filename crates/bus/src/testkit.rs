@@ -104,6 +104,52 @@ impl NatsServer {
         }
     }
 
+    /// Rewrite the extra configuration and make the server reload it
+    /// (SIGHUP): permission changes, removed users, closed leaf nodes.
+    pub fn reload(&self, extra_config: &str) {
+        self.reload_file(extra_config);
+        let st = Command::new("kill")
+            .arg("-HUP")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill -HUP");
+        assert!(st.success());
+    }
+
+    fn reload_file(&self, extra_config: &str) {
+        let conf = self.dir.join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen: \"127.0.0.1:{}\"\njetstream {{ store_dir: \"{}\" }}\n{extra_config}\n",
+                self.port,
+                self.dir.join("js").display()
+            ),
+        )
+        .expect("nats.conf");
+    }
+
+    /// Stop the server and start it again on the same port and folder with
+    /// new extra configuration (Debian's nats-server 2.9 keeps existing
+    /// leaf connections across a reload, so revoking one takes a restart).
+    pub fn restart_with(&mut self, extra_config: &str) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.reload_file(extra_config);
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("nats.log"))
+            .expect("nats.log");
+        self.child = Command::new(binary().expect("nats-server"))
+            .arg("-c")
+            .arg(self.dir.join("nats.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("restart nats-server");
+        self.wait_ready();
+    }
+
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)

@@ -62,6 +62,10 @@ pub struct LookoutConfig {
     /// `bus` crate and docs/scaling.md). Absent: one process, no bus.
     #[serde(default)]
     pub bus: bus::BusConfig,
+    /// Sharing with partner organisations over NATS leaf nodes
+    /// (`[share]`, `[[share.export]]`, `[[share.accept]]`).
+    #[serde(default)]
+    pub share: bus::ShareConfig,
     /// Durable state (`[state]`).
     #[serde(default)]
     pub state: StateConfig,
@@ -166,6 +170,7 @@ impl LookoutConfig {
     pub fn check(&self) -> Result<(), String> {
         self.ingest.validate().map_err(|e| e.to_string())?;
         self.bus.validate()?;
+        self.share.validate()?;
         alert_sinks::config::validate_all(&self.sinks_with_outbox(Path::new("data/lookout.db")))
             .map_err(|e| e.to_string())?;
         if !(self.demo.speed > 0.0 && self.demo.speed.is_finite()) {

@@ -336,13 +336,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         })
     };
 
+    let api: Arc<dyn broadcast::PictureApi> = cluster
+        .as_ref()
+        .and_then(|c| c.api.clone())
+        .unwrap_or_else(|| state.clone());
+    // Partners' vessels merged in, ours out ([share], issue #9).
+    let api: Arc<dyn broadcast::PictureApi> = if cfg.share.enabled() {
+        crate::roles::share::start(&cfg.share, api, hub.clone()).await?
+    } else {
+        api
+    };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let app = AppState {
         hub: hub.clone(),
-        api: cluster
-            .as_ref()
-            .and_then(|c| c.api.clone())
-            .unwrap_or_else(|| state.clone()),
+        api,
         auth: Arc::new(auth),
         shutdown: shutdown_rx,
     };

@@ -54,7 +54,7 @@ struct WireVessel {
 }
 
 /// The wire text (kept, so it is not serialised again) and the view.
-fn read_vessel(raw: &RawValue) -> Option<Arc<VesselWire>> {
+pub(crate) fn read_vessel(raw: &RawValue) -> Option<Arc<VesselWire>> {
     let w: WireVessel = serde_json::from_str(raw.get()).ok()?;
     let last_seen = humantime::parse_rfc3339(&w.last_seen)
         .ok()?

@@ -17,6 +17,7 @@
 pub mod core;
 pub mod edge;
 pub mod ingest;
+pub mod share;
 
 use crate::config::LookoutConfig;
 use crate::pipeline::Pipeline;
