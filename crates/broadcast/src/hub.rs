@@ -46,6 +46,7 @@
 use crate::protocol::{Channels, Limits, Subscribe};
 use crate::view::{BBox, Change, Filter, VesselWire};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
@@ -57,6 +58,51 @@ const REMOVAL_BYTES: usize = 11;
 /// Entries of the published picture a snapshot step looks at while holding
 /// the locks, at most (then it lets the pipeline in).
 const SNAPSHOT_SCAN_STEP: usize = 8_192;
+
+/// Hashing of MMSIs for the pending maps (the fan-out's hottest path): one
+/// multiplication by an odd key drawn at random once per process, so
+/// colliding MMSIs cannot be worked out in advance from the code.
+#[derive(Clone, Copy)]
+pub struct MmsiHash(u64);
+
+impl Default for MmsiHash {
+    fn default() -> Self {
+        static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        MmsiHash(*KEY.get_or_init(|| {
+            std::collections::hash_map::RandomState::new().hash_one(0x006c_6f6f_6b6f_7574_u64) | 1
+        }))
+    }
+}
+
+impl BuildHasher for MmsiHash {
+    type Hasher = MmsiHasher;
+    fn build_hasher(&self) -> MmsiHasher {
+        MmsiHasher { key: self.0, h: 0 }
+    }
+}
+
+/// See [`MmsiHash`].
+pub struct MmsiHasher {
+    key: u64,
+    h: u64,
+}
+
+impl Hasher for MmsiHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.h = (self.h.rotate_left(8) ^ b as u64).wrapping_mul(self.key);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.h = (self.h ^ n as u64).wrapping_mul(self.key);
+    }
+    fn finish(&self) -> u64 {
+        self.h ^ (self.h >> 32)
+    }
+}
+
+/// A subscription's pending changes, by MMSI.
+pub type PendingMap = HashMap<u32, Pending, MmsiHash>;
 
 /// A pending change for one vessel.
 #[derive(Debug, Clone)]
@@ -97,7 +143,7 @@ pub struct SubState {
     /// longitude range when a box crosses the antimeridian): a quick reject.
     bound: [f64; 4],
     /// Changes not yet sent.
-    pub pending: HashMap<u32, Pending>,
+    pub pending: PendingMap,
     /// Bytes `pending` will cost on the wire.
     pub pending_bytes: usize,
     /// The subscription is new or overflowed: send a snapshot.
@@ -122,7 +168,7 @@ impl SubState {
     }
 
     fn clear_pending(&mut self) {
-        self.pending = HashMap::new();
+        self.pending = PendingMap::default();
         self.pending_bytes = 0;
     }
 }
@@ -423,7 +469,7 @@ impl Hub {
             filter: s.filter,
             interval: s.interval,
             channels: s.channels,
-            pending: HashMap::new(),
+            pending: PendingMap::default(),
             pending_bytes: 0,
             needs_snapshot: s.channels.vessels,
             walk: None,

@@ -27,7 +27,7 @@
 
 use crate::api::PictureApi;
 use crate::auth::{Principal, Role};
-use crate::hub::{ClientHandle, Hub, Pending};
+use crate::hub::{ClientHandle, Hub, Pending, PendingMap};
 use crate::protocol::{self, ClientMessage, ProtocolError};
 use crate::view::VesselWire;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -168,7 +168,7 @@ impl Outbox {
     fn vessels(&mut self, hub: &Hub, client: &ClientHandle) -> Option<Message> {
         enum Ready {
             Snapshot,
-            Update(std::collections::HashMap<u32, Pending>),
+            Update(PendingMap),
         }
         let now = Instant::now();
         let ready = hub.picture_ready();
@@ -188,7 +188,10 @@ impl Outbox {
                 } else if !s.pending.is_empty() && s.due <= now {
                     s.due = now + s.interval;
                     s.pending_bytes = 0;
-                    Ready::Update(std::mem::take(&mut s.pending))
+                    // The next period will likely see as many: no regrowing.
+                    let next =
+                        PendingMap::with_capacity_and_hasher(s.pending.len(), Default::default());
+                    Ready::Update(std::mem::replace(&mut s.pending, next))
                 } else {
                     continue;
                 };
