@@ -485,13 +485,17 @@ pub fn restore_at_start(
             if s.bad_lines > 0 {
                 tracing::warn!(path = %snapshot_path.display(), bad_lines = s.bad_lines, "snapshot lines skipped");
             }
-            let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
-            let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-            restore(&mut p, &s);
-            // The rules see the restored vessels as they would live; what
-            // they raise was raised before the restart.
-            let _ = crate::pipeline::collect_changes(&mut p, &mut engine, false);
-            let _ = engine.take_changes();
+            let raised = {
+                let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
+                let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
+                restore(&mut p, &s);
+                // The rules see the restored vessels as they would live.
+                let _ = crate::pipeline::collect_changes(&mut p, &mut engine, false);
+                engine.take_changes()
+            };
+            // What they raise was raised (and sent) before the restart: it
+            // is recorded (acknowledgements re-applied), not sent again.
+            let _ = state.persist_alerts(raised);
             out.snapshot_vessels = s.vessels.len();
             out.snapshot_age_ms = Some(now_ms - s.taken_ms);
             out.replayed_from_ms = out
