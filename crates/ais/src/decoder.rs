@@ -28,7 +28,7 @@ use crate::assembler::{Assembled, Assembler, AssemblerLimits, FragmentKey};
 use crate::bits::{ArmorError, BitBuf};
 use crate::messages::{decode_message, AisMessage, MessageError};
 use crate::nmea::{parse_sentence, FrameError, FrameOptions, Sentence};
-use crate::tagblock::TagBlock;
+use crate::tagblock::{TagBlock, TagError};
 
 /// Decoder configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -250,7 +250,14 @@ pub struct Decoder {
     bits: BitBuf,
     assembler: Assembler,
     stats: DecodeStats,
+    /// The last TAG block's content and what it parsed to. Consecutive
+    /// lines of a feed usually carry the same TAG block (same station, same
+    /// second), so it is parsed once and cloned after.
+    last_tag: Option<(Vec<u8>, Result<TagBlock, TagError>)>,
 }
+
+/// Longest TAG block content worth keeping in the one-entry cache.
+const TAG_CACHE_MAX: usize = 128;
 
 /// Hash of payload and station bytes: eight bytes at a time with a
 /// multiply-rotate mix (FxHash-style). Stable across runs and platforms, so
@@ -282,7 +289,29 @@ impl Decoder {
             bits: BitBuf::new(),
             assembler: Assembler::new(opts.assembler),
             stats: DecodeStats::default(),
+            last_tag: None,
         }
+    }
+
+    /// Parse a TAG block, through the one-entry cache.
+    fn parse_tag(&mut self, raw: &[u8]) -> Result<TagBlock, TagError> {
+        if let Some((content, parsed)) = &self.last_tag {
+            if content.as_slice() == raw {
+                return parsed.clone();
+            }
+        }
+        let parsed = TagBlock::parse(raw);
+        if raw.len() <= TAG_CACHE_MAX {
+            match &mut self.last_tag {
+                Some((content, slot)) => {
+                    content.clear();
+                    content.extend_from_slice(raw);
+                    *slot = parsed.clone();
+                }
+                None => self.last_tag = Some((raw.to_vec(), parsed.clone())),
+            }
+        }
+        parsed
     }
 
     /// Counters so far.
@@ -374,7 +403,7 @@ impl Decoder {
         self.stats.sentences += 1;
         let mut tag = None;
         if let Some(raw) = s.tag {
-            match TagBlock::parse(raw) {
+            match self.parse_tag(raw) {
                 Ok(t) => tag = Some(t),
                 Err(_) => self.stats.tag_errors += 1,
             }

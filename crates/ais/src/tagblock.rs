@@ -59,11 +59,27 @@ pub enum TagError {
     BadValue,
 }
 
-fn parse_int<T: std::str::FromStr>(v: &[u8]) -> Result<T, TagError> {
-    std::str::from_utf8(v)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(TagError::BadValue)
+/// A decimal integer (optional sign, then 1–18 digits), as `str::parse`
+/// would accept it, without the UTF-8 check and the generic parser: TAG
+/// times are parsed on every line of a feed.
+fn parse_int<T: TryFrom<i64>>(v: &[u8]) -> Result<T, TagError> {
+    let (neg, digits) = match v.first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    // 18 digits always fit an i64; longer values are not TAG values.
+    if digits.is_empty() || digits.len() > 18 {
+        return Err(TagError::BadValue);
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(TagError::BadValue);
+        }
+        n = n * 10 + (d - b'0') as i64;
+    }
+    T::try_from(if neg { -n } else { n }).map_err(|_| TagError::BadValue)
 }
 
 fn text(v: &[u8]) -> String {
@@ -178,6 +194,24 @@ fn parse_time(v: &[u8]) -> Result<i64, TagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_parse_like_str_parse() {
+        assert_eq!(parse_int::<i64>(b"1241544035"), Ok(1_241_544_035));
+        assert_eq!(parse_int::<i64>(b"-42"), Ok(-42));
+        assert_eq!(parse_int::<i64>(b"+7"), Ok(7));
+        assert_eq!(parse_int::<u8>(b"255"), Ok(255));
+        for bad in [&b""[..], b"-", b"12a", b" 1", b"1.5", b"0x10"] {
+            assert_eq!(parse_int::<i64>(bad), Err(TagError::BadValue), "{bad:?}");
+        }
+        assert_eq!(parse_int::<u8>(b"256"), Err(TagError::BadValue));
+        assert_eq!(parse_int::<u64>(b"-1"), Err(TagError::BadValue));
+        assert_eq!(
+            parse_int::<i64>(b"1234567890123456789"),
+            Err(TagError::BadValue),
+            "more digits than a TAG value has"
+        );
+    }
 
     #[test]
     fn parses_every_standard_key_and_keeps_unknown_ones() {

@@ -174,9 +174,25 @@ fn parse_i64(v: &[u8]) -> Option<i64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
+/// The last foreign TAG block an [`ArchiveReader`](crate::archive_reader::ArchiveReader)
+/// interpreted: consecutive lines of a recording usually carry the same one
+/// (same station, same second), so it is parsed once.
+#[derive(Debug, Default)]
+pub(crate) struct TagCache {
+    content: Vec<u8>,
+    time_ms: Option<i64>,
+    source: Option<String>,
+    valid: bool,
+}
+
 impl ArchiveLine {
     /// Interpret a stored line.
     pub fn parse(raw: Vec<u8>) -> ArchiveLine {
+        Self::parse_cached(raw, &mut TagCache::default())
+    }
+
+    /// [`ArchiveLine::parse`] with a cache of the previous line's TAG block.
+    pub(crate) fn parse_cached(raw: Vec<u8>, cache: &mut TagCache) -> ArchiveLine {
         let mut line = ArchiveLine {
             raw,
             time_ms: None,
@@ -226,10 +242,19 @@ impl ArchiveLine {
                     .map(|v| String::from_utf8_lossy(v).into_owned());
             }
             None => {
-                if let Ok(t) = TagBlock::parse(content) {
-                    line.time_ms = t.unix_millis();
-                    line.source = t.source;
+                if !(cache.valid && cache.content == content) {
+                    let (time_ms, source) = match TagBlock::parse(content) {
+                        Ok(t) => (t.unix_millis(), t.source),
+                        Err(_) => (None, None),
+                    };
+                    cache.content.clear();
+                    cache.content.extend_from_slice(content);
+                    cache.time_ms = time_ms;
+                    cache.source = source;
+                    cache.valid = true;
                 }
+                line.time_ms = cache.time_ms;
+                line.source.clone_from(&cache.source);
             }
         }
         line

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::archive::ArchiveLine;
+use crate::archive::{ArchiveLine, TagCache};
 use crate::recorder::parse_archive_name;
 use crate::stream::maybe_gunzip;
 
@@ -117,6 +117,7 @@ pub struct ArchiveReader {
     last_time: Option<i64>,
     stats: ReaderStats,
     buf: Vec<u8>,
+    tag_cache: TagCache,
 }
 
 impl ArchiveReader {
@@ -135,6 +136,7 @@ impl ArchiveReader {
             last_time: None,
             stats: ReaderStats::default(),
             buf: Vec::with_capacity(256),
+            tag_cache: TagCache::default(),
         }
     }
 
@@ -282,7 +284,7 @@ impl Iterator for ArchiveReader {
             if self.buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let line = ArchiveLine::parse(self.buf.clone());
+            let line = ArchiveLine::parse_cached(self.buf.clone(), &mut self.tag_cache);
             if let Some(t) = line.time_ms {
                 self.last_time = Some(t);
             }

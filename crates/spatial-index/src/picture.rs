@@ -271,13 +271,15 @@ impl Picture {
                 // Any message in step with the clock says the clock is right.
                 self.ahead_streak = 0;
             }
-            let known = self.table.slot_of(msg.mmsi).is_some();
-            if !known && t.saturating_add(self.cfg.staleness.remove_after_ms) <= c {
+        }
+        // One look-up of the vessel per message (the table is the hot path).
+        let existing = self.table.slot_of(msg.mmsi);
+        if let Some(c) = self.clock {
+            if existing.is_none() && t.saturating_add(self.cfg.staleness.remove_after_ms) <= c {
                 self.stats.time_rejected += 1;
                 return Outcome::TimeRejected;
             }
         }
-        let existing = self.table.slot_of(msg.mmsi);
         if let Some(s) = existing {
             if let Some(v) = self.table.by_slot_mut(s) {
                 if v.recent
@@ -289,11 +291,15 @@ impl Picture {
             }
         }
         self.ahead_streak = 0;
+        let removed_before = self.stats.vessels_removed;
         self.advance_time(t);
         let now = self.clock.unwrap_or(t);
 
         // The record may have been removed by advance_time just now.
-        let slot = match existing.filter(|_| self.table.slot_of(msg.mmsi).is_some()) {
+        let still_there = |p: &Self| {
+            p.stats.vessels_removed == removed_before || p.table.slot_of(msg.mmsi).is_some()
+        };
+        let slot = match existing.filter(|_| still_there(self)) {
             Some(s) => s,
             None => {
                 if self.table.len() >= self.cfg.max_vessels {
