@@ -144,6 +144,12 @@ impl Pipeline {
         }
         self.tick();
         self.publish_changes();
+        // Nothing will change the picture any more (a replay ended): leave
+        // the whole of it published, so clients that connect from now on
+        // still get their snapshots.
+        if !self.restoring {
+            self.resync_all();
+        }
         if let Some(r) = self.recorder.take() {
             r.close();
         }
@@ -261,22 +267,7 @@ impl Pipeline {
         }
         match self.hub.feed() {
             Feed::Off => {}
-            Feed::Resync => {
-                let views: Vec<VesselView> = {
-                    let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
-                    p.vessels()
-                        .filter_map(|v| views::vessel_view(&p, v))
-                        .collect()
-                };
-                let own = self
-                    .state
-                    .own_assets
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .in_boxes(&[BBox::WORLD]);
-                self.hub
-                    .resync(views.into_iter().chain(own).map(VesselWire::new).collect());
-            }
+            Feed::Resync => self.resync_all(),
             Feed::Live => {
                 let views: Vec<VesselView> = {
                     let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
@@ -295,6 +286,24 @@ impl Pipeline {
                 self.hub.publish(&changes);
             }
         }
+    }
+
+    /// Publish every vessel (and own asset) as the hub's whole picture.
+    fn resync_all(&self) {
+        let views: Vec<VesselView> = {
+            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
+            p.vessels()
+                .filter_map(|v| views::vessel_view(&p, v))
+                .collect()
+        };
+        let own = self
+            .state
+            .own_assets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .in_boxes(&[BBox::WORLD]);
+        self.hub
+            .resync(views.into_iter().chain(own).map(VesselWire::new).collect());
     }
 }
 
