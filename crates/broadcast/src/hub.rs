@@ -42,6 +42,11 @@
 //! it has something new to act on; socket writes happen in the clients' own
 //! tasks ([`crate::session`]), so a stalled client never delays the
 //! pipeline or the others.
+//!
+//! Locks nest in one order only — the client list, then one client, then
+//! the published picture — and nothing waits for another lock while holding
+//! the published picture's, so no interleaving of publishers, sessions and
+//! HTTP handlers can deadlock.
 
 use crate::protocol::{Channels, Limits, Subscribe};
 use crate::view::{BBox, Change, Filter, VesselWire};
@@ -357,16 +362,19 @@ impl Hub {
             notify: Notify::new(),
             in_flight: AtomicUsize::new(0),
         });
-        // Under the published picture's lock, so that `feed` either counts
-        // this client or has already switched the picture off (and the
-        // client's snapshot then waits for the resync).
-        let published = self.published.read().unwrap_or_else(|e| e.into_inner());
-        let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
-        clients.push(c.clone());
-        self.stats
-            .clients
-            .store(clients.len() as u64, Ordering::Relaxed);
-        if !published.valid {
+        {
+            let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
+            clients.push(c.clone());
+            self.stats
+                .clients
+                .store(clients.len() as u64, Ordering::SeqCst);
+        }
+        // Counted before looking: either `feed` sees this client, or it has
+        // switched the picture off already and this asks for a resync (the
+        // client's snapshot waits for it). No other lock is held while the
+        // published picture's is taken (locks nest clients → client →
+        // published only).
+        if !self.picture_ready() {
             self.resync_wanted.notify_one();
         }
         c
@@ -385,7 +393,7 @@ impl Hub {
         clients.retain(|c| c.id != id);
         self.stats
             .clients
-            .store(clients.len() as u64, Ordering::Relaxed);
+            .store(clients.len() as u64, Ordering::SeqCst);
     }
 
     /// Number of connected clients.
@@ -423,7 +431,7 @@ impl Hub {
     /// be published; when clients came back it must be rebuilt first.
     pub fn feed(&self) -> Feed {
         let mut p = self.published.write().unwrap_or_else(|e| e.into_inner());
-        if self.client_count() == 0 {
+        if self.stats.clients.load(Ordering::SeqCst) == 0 {
             if p.valid {
                 p.valid = false;
                 p.vessels = BTreeMap::new();
