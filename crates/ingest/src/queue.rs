@@ -36,8 +36,11 @@ use tokio::sync::Notify;
 use crate::line::{Line, SourceId};
 use crate::status::SourceRegistry;
 
-/// Default queue capacity, in lines.
-pub const DEFAULT_CAPACITY: usize = 65_536;
+/// Default queue capacity, in lines: about 1.3 s of a 200,000 lines/s
+/// feed (the ingest target), so a pause of the consumer (a burst of alert
+/// work, a large query holding the picture's read lock) is absorbed rather
+/// than dropped. Full, it holds some 35 MB.
+pub const DEFAULT_CAPACITY: usize = 262_144;
 
 /// What happens to a source's lines when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 //! zones = ["config/zones"]           # GeoJSON files or folders
 //!
 //! [ingest]                           # feeds, queue, recorder (crate `ingest`)
-//! queue_capacity = 65536
+//! queue_capacity = 262144
 //! [[ingest.sources]]
 //! type = "tcp_client"
 //! name = "national-feed"
