@@ -51,6 +51,10 @@ pub struct PictureBatch<V> {
     pub seq: u64,
     /// The core's picture clock (message time), ms.
     pub time_ms: Option<i64>,
+    /// Highest `LOOKOUT_RAW` stream sequence applied so far (how far
+    /// behind the raw stream this picture is; the bus benchmark's clock).
+    #[serde(default)]
+    pub through: u64,
     /// Vessels new or changed: full views (protocol v1 vessel objects).
     #[serde(default)]
     pub upserts: Vec<V>,
@@ -150,6 +154,7 @@ mod tests {
             core: "c1".into(),
             seq: 7,
             time_ms: Some(5),
+            through: 9,
             upserts: vec![v],
             removed: vec![3],
             alerts: vec![],

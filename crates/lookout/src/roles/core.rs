@@ -54,6 +54,8 @@ use std::time::{Duration, Instant};
 
 /// Largest snapshot part, bytes (NATS' default max payload is 1 MiB).
 const SNAPSHOT_PART_BYTES: usize = 256 * 1024;
+/// Largest picture batch, bytes of vessel JSON.
+const PICTURE_PART_BYTES: usize = 256 * 1024;
 /// JetStream messages applied between two publications of changes.
 const CHUNK: usize = 64;
 
@@ -73,6 +75,10 @@ pub struct Core {
     consumer: consumer::PullConsumer,
     /// Stream sequence up to which the rebuild applied everything.
     rebuilt: u64,
+    /// Highest stream sequence applied.
+    through: u64,
+    /// `through` of the last picture batch published.
+    published_through: u64,
     touched: BTreeSet<u32>,
     removed: BTreeSet<u32>,
     own: BTreeMap<u32, VesselView>,
@@ -113,6 +119,8 @@ impl Core {
             stream,
             consumer,
             rebuilt: 0,
+            through: 0,
+            published_through: 0,
             touched: BTreeSet::new(),
             removed: BTreeSet::new(),
             own: BTreeMap::new(),
@@ -206,6 +214,7 @@ impl Core {
             let m = m.map_err(|e| format!("rebuild: {e}"))?;
             let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
             self.apply_message(&m.payload);
+            self.through = self.through.max(seq);
             BusStats::add(&self.bus.stats.rebuilt_batches, 1);
             n += 1;
             if n % CHUNK as u64 == 0 {
@@ -245,6 +254,7 @@ impl Core {
             } else {
                 BusStats::add(&self.bus.stats.received_batches, 1);
                 self.apply_message(&m.payload);
+                self.through = self.through.max(seq);
             }
             if last.as_ref().is_none_or(|(s, _)| seq >= *s) {
                 last = Some((seq, m));
@@ -369,21 +379,37 @@ impl Core {
             )
         };
         let wires: Vec<Arc<VesselWire>> = views.into_iter().map(VesselWire::new).collect();
-        self.seq += 1;
-        let batch = PictureBatch {
-            core: self.id.clone(),
-            seq: self.seq,
-            time_ms,
-            upserts: wires
-                .iter()
-                .filter_map(|w| RawValue::from_string(w.json.to_string()).ok())
-                .collect(),
-            removed: removed.iter().copied().collect(),
-            alerts: alert_values,
-        };
-        self.publish_json(subjects::PICTURE_CHANGES.to_string(), &batch)
-            .await;
-        BusStats::add(&self.bus.stats.picture_batches, 1);
+        // One batch per PICTURE_PART_BYTES of vessels (NATS refuses
+        // messages over its max payload, 1 MiB by default), each with its
+        // own seq; removals and alerts go in the first, and only the last
+        // says how far the raw stream is applied.
+        let mut parts: Vec<PictureBatch<Box<RawValue>>> = Vec::new();
+        let mut bytes = usize::MAX;
+        let mut removed_alerts = Some((removed.iter().copied().collect(), alert_values));
+        for w in &wires {
+            if bytes.saturating_add(w.json.len()) > PICTURE_PART_BYTES {
+                parts.push(self.picture_part(time_ms, removed_alerts.take()));
+                bytes = 0;
+            }
+            bytes += w.json.len() + 1;
+            if let (Some(p), Ok(raw)) =
+                (parts.last_mut(), RawValue::from_string(w.json.to_string()))
+            {
+                p.upserts.push(raw);
+            }
+        }
+        if parts.is_empty() || removed_alerts.is_some() {
+            parts.push(self.picture_part(time_ms, removed_alerts.take()));
+        }
+        if let Some(last) = parts.last_mut() {
+            last.through = self.through;
+        }
+        self.published_through = self.through;
+        for part in &parts {
+            self.publish_json(subjects::PICTURE_CHANGES.to_string(), part)
+                .await;
+            BusStats::add(&self.bus.stats.picture_batches, 1);
+        }
         // This node's own WebSocket clients.
         let mut changes: Vec<Change> = removed.into_iter().map(Change::Remove).collect();
         changes.extend(wires.into_iter().map(Change::Upsert));
@@ -487,6 +513,7 @@ impl Core {
             core: self.id.clone(),
             seq: self.seq,
             time_ms,
+            through: self.through,
             upserts: Vec::new(),
             removed: Vec::new(),
             alerts: Vec::new(),
@@ -549,6 +576,25 @@ impl Core {
         }
         let _ = self.bus.client.flush().await;
         BusStats::add(&self.bus.stats.snapshots_served, 1);
+    }
+
+    /// The next picture batch (next seq), empty.
+    fn picture_part(
+        &mut self,
+        time_ms: Option<i64>,
+        removed_alerts: Option<(Vec<u32>, Vec<serde_json::Value>)>,
+    ) -> PictureBatch<Box<RawValue>> {
+        self.seq += 1;
+        let (removed, alerts) = removed_alerts.unwrap_or_default();
+        PictureBatch {
+            core: self.id.clone(),
+            seq: self.seq,
+            time_ms,
+            through: self.published_through,
+            upserts: Vec::new(),
+            removed,
+            alerts,
+        }
     }
 
     fn part(&self, n: usize, time_ms: Option<i64>) -> SnapshotPart<Box<RawValue>> {

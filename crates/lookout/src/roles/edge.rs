@@ -185,7 +185,9 @@ impl EdgeApi {
         let mut core: Option<String> = None;
         let mut next_part = 0u32;
         let mut fresh = Mirror::default();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // No answer within 2 s: no core is up (ask again soon); once one
+        // answers, the parts have 10 s.
+        let mut deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         loop {
             let msg = tokio::time::timeout_at(deadline, sub.next())
                 .await
@@ -205,6 +207,9 @@ impl EdgeApi {
             }
             if part.part != next_part {
                 return Err("snapshot parts out of order".into());
+            }
+            if next_part == 0 {
+                deadline = tokio::time::Instant::now() + Duration::from_secs(10);
             }
             next_part += 1;
             fresh.seq = part.seq;
