@@ -100,6 +100,23 @@ async fn get(addr: &str, path: &str) -> Option<Value> {
     serde_json::from_str(resp.split("\r\n\r\n").nth(1)?).ok()
 }
 
+async fn post(addr: &str, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{path}: {resp}");
+    serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
 /// The picture as compared: MMSI → (position, state, name, class).
 async fn vessels(addr: &str) -> Option<BTreeMap<u64, Value>> {
     let fc = get(addr, "/api/vessels").await?;
@@ -357,6 +374,42 @@ async fn two_ingest_one_core_two_edges_agree_with_one_process() {
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // An operator on an edge acknowledges an alert: the core applies it,
+    // and it survives another kill -9 of the core (kept in the core's state
+    // database, applied again when the rebuild raises the alert).
+    let open = get(&edge2.addr, "/api/alerts?state=raised").await.unwrap();
+    let id = open[0]["id"].as_str().expect("an open alert").to_string();
+    let acked = post(&edge2.addr, &format!("/api/alerts/{id}/ack")).await;
+    assert_eq!(acked["state"], "acknowledged", "{acked}");
+    let acked_on = |list: Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == id.as_str() && a["state"] == "acknowledged")
+    };
+    assert!(acked_on(get(&core_addr, "/api/alerts").await.unwrap()));
+    let mut dead = core.take().unwrap();
+    dead.child.kill().unwrap();
+    let _ = dead.child.wait();
+    core = Some(role("core1", "core", &url, &[]));
+    let core_addr = core.as_ref().unwrap().addr.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let core_ok = get(&core_addr, "/api/alerts").await.is_some_and(acked_on);
+        let edge_ok = get(&edge2.addr, "/healthz")
+            .await
+            .is_some_and(|h| h["picture"]["bus"]["snapshots_loaded"].as_u64() >= Some(3))
+            && get(&edge2.addr, "/api/alerts").await.is_some_and(acked_on);
+        if core_ok && edge_ok && vessels(&edge2.addr).await.as_ref() == Some(&want_vessels) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the acknowledgement did not survive the core's restart"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     // The restarted core rebuilt its picture from the stream (re-raising

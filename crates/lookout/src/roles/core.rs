@@ -339,8 +339,18 @@ impl Core {
             p.advance_time(now);
         }
         drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
-        self.alerts.extend(engine.take_changes());
+        let changes = engine.take_changes();
+        drop((p, engine, own));
         self.messages += messages;
+        self.record_alerts(changes);
+    }
+
+    /// Alert changes into the state database (acknowledgements made
+    /// before a restart are applied again as the rebuild re-raises their
+    /// alerts), then queued for the next flush.
+    fn record_alerts(&mut self, changes: Vec<Alert>) {
+        let changes = self.state.persist_alerts(changes);
+        self.alerts.extend(changes);
     }
 
     /// Publish what changed since the last flush: one [`PictureBatch`] on
@@ -490,7 +500,9 @@ impl Core {
                 let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
                 p.advance_time(now);
                 drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
-                self.alerts.extend(engine.take_changes());
+                let changes = engine.take_changes();
+                drop((p, engine));
+                self.record_alerts(changes);
             }
             self.flush(true).await;
         }
@@ -631,20 +643,23 @@ impl Core {
                     .unwrap_or_else(|e| e.into_inner())
                     .acknowledge(&a.id, &a.who, a.note.as_deref(), now);
                 match r {
-                    Ok(alert) => {
-                        tracing::info!(alert = %alert.id, by = %a.who, "alert acknowledged (via an edge)");
-                        // The change is in the engine's queue: published
-                        // (once, to edges and sinks) by this flush.
-                        let changes = self
-                            .state
-                            .alerts
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .take_changes();
-                        self.alerts.extend(changes);
-                        self.flush(true).await;
-                        AckReply::Ok(serde_json::to_value(&alert).unwrap_or_default())
-                    }
+                    Ok(alert) => match self.state.persist_ack(&alert) {
+                        Err(e) => AckReply::Error(format!("acknowledgement not stored: {e}")),
+                        Ok(()) => {
+                            tracing::info!(alert = %alert.id, by = %a.who, "alert acknowledged (via an edge)");
+                            // The change is in the engine's queue: published
+                            // (once, to edges and sinks) by this flush.
+                            let changes = self
+                                .state
+                                .alerts
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .take_changes();
+                            self.alerts.extend(changes);
+                            self.flush(true).await;
+                            AckReply::Ok(serde_json::to_value(&alert).unwrap_or_default())
+                        }
+                    },
                     Err(e) => AckReply::Error(e),
                 }
             }
