@@ -376,6 +376,15 @@ async fn two_ingest_one_core_two_edges_agree_with_one_process() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
+    // The ingest nodes' bounded publishers lost nothing (replays wait for
+    // room), and their counters are on /healthz and /metrics.
+    for node in [&ingest_a, &ingest_b] {
+        let h = get(&node.addr, "/healthz").await.unwrap();
+        let c = &h["picture"]["bus"]["counters"];
+        assert!(c["published_lines"].as_u64() > Some(1000), "{h}");
+        assert_eq!(c["publish_dropped_lines"], 0, "{h}");
+    }
+
     // An operator on an edge acknowledges an alert: the core applies it,
     // and it survives another kill -9 of the core (kept in the core's state
     // database, applied again when the rebuild raises the alert).

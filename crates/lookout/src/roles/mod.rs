@@ -17,6 +17,7 @@
 pub mod core;
 pub mod edge;
 pub mod ingest;
+pub mod observed;
 pub mod share;
 
 use crate::config::LookoutConfig;
@@ -80,6 +81,16 @@ impl ClusterRun {
     }
 }
 
+/// The server's own state, with the bus counters in `/healthz` and `/metrics`.
+fn observed(bus: &Bus, cfg: &LookoutConfig, state: Arc<LiveState>) -> Arc<dyn PictureApi> {
+    Arc::new(observed::Observed {
+        inner: state,
+        stats: bus.stats.clone(),
+        role: cfg.bus.role,
+        node: cfg.bus.node.clone(),
+    })
+}
+
 /// Connect to the bus and start the configured role in place of the
 /// single-process pipeline.
 pub async fn start(
@@ -96,6 +107,7 @@ pub async fn start(
     let (api, task): (Option<Arc<dyn PictureApi>>, _) = match cfg.bus.role {
         Role::Ingest => {
             bus.raw_stream(&cfg.bus).await?;
+            let api = observed(&bus, cfg, state.clone());
             let recorder = pipeline.recorder.take();
             let task = tokio::spawn(ingest::run(
                 bus,
@@ -105,12 +117,13 @@ pub async fn start(
                 recorder,
                 live,
             ));
-            (None, task)
+            (Some(api), task)
         }
         Role::Core => {
             drop(rx);
+            let api = observed(&bus, cfg, state.clone());
             let core = core::Core::new(bus, cfg.bus.clone(), state, hub).await?;
-            (None, tokio::spawn(core.run(stopped)))
+            (Some(api), tokio::spawn(core.run(stopped)))
         }
         Role::Edge => {
             drop(rx);
