@@ -11,17 +11,13 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-fn lookout() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lookout"));
-    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    c
-}
+#[path = "node_support.rs"]
+mod node_support;
+use node_support::{lookout, Node};
 
 /// This test run's own folder (removed at the end).
 fn tmp_dir() -> PathBuf {
@@ -35,49 +31,13 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A `lookout serve` process, killed when dropped.
-struct Node {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(name: &str, args: &[&str]) -> Node {
-    let mut child = lookout()
-        .arg("serve")
+    let mut cmd = lookout();
+    cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0", "--state-dir"])
         .arg(tmp(&format!("state-{name}")))
-        .args(args)
-        .env("RUST_LOG", "warn,lookout=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("{name} exited before listening"))
-            .unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    let log = tmp(&format!("{name}.log"));
-    std::thread::spawn(move || {
-        let mut f = std::fs::File::create(log).unwrap();
-        for l in lines.map_while(Result::ok) {
-            let _ = writeln!(f, "{l}");
-        }
-    });
-    Node { child, addr }
+        .args(args);
+    Node::start(name, cmd, tmp(&format!("{name}.log")))
 }
 
 fn role(name: &str, role: &str, url: &str, extra: &[&str]) -> Node {

@@ -11,16 +11,12 @@
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn lookout() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lookout"));
-    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    c
-}
+#[path = "node_support.rs"]
+mod node_support;
+use node_support::{lookout, Node};
 
 fn tmp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("lookout-federation-{}", std::process::id()))
@@ -32,51 +28,17 @@ fn tmp(name: &str) -> PathBuf {
     tmp_dir().join(name)
 }
 
-struct Node {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(name: &str, config: &str, args: &[&str]) -> Node {
     let cfg = tmp(&format!("{name}.toml"));
     std::fs::write(&cfg, config).unwrap();
-    let mut child = lookout()
-        .arg("serve")
+    let mut cmd = lookout();
+    cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0", "--config"])
         .arg(&cfg)
         .arg("--state-dir")
         .arg(tmp(&format!("state-{name}")))
-        .args(args)
-        .env("RUST_LOG", "warn,lookout=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("{name} exited before listening"))
-            .unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    let log = tmp(&format!("{name}.log"));
-    std::thread::spawn(move || {
-        let mut f = std::fs::File::create(log).unwrap();
-        for l in lines.map_while(Result::ok) {
-            let _ = writeln!(f, "{l}");
-        }
-    });
-    Node { child, addr }
+        .args(args);
+    Node::start(name, cmd, tmp(&format!("{name}.log")))
 }
 
 async fn vessels(addr: &str) -> BTreeMap<u64, Value> {

@@ -31,6 +31,7 @@
 //! message time only, as in `lookout replay`; live lines also let wall time
 //! advance it every second, so vessels go stale when feeds fall silent.
 
+use crate::pipeline::drain_events;
 use crate::state::LiveState;
 use crate::views;
 use alerts::Alert;
@@ -46,7 +47,6 @@ use ingest::router::{Event, Router};
 use ingest::status::SourceSpec;
 use lookout_ais::DecoderOptions;
 use serde_json::value::RawValue;
-use spatial_index::Event as PictureEvent;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -338,7 +338,7 @@ impl Core {
         if let Some(now) = p.now_ms() {
             p.advance_time(now);
         }
-        drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
+        drain_events(&mut p, &mut engine, &mut self.touched, &mut self.removed);
         let changes = engine.take_changes();
         drop((p, engine, own));
         self.messages += messages;
@@ -499,7 +499,7 @@ impl Core {
                 let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
                 let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
                 p.advance_time(now);
-                drain(&mut p, &mut engine, &mut self.touched, &mut self.removed);
+                drain_events(&mut p, &mut engine, &mut self.touched, &mut self.removed);
                 let changes = engine.take_changes();
                 drop((p, engine));
                 self.record_alerts(changes);
@@ -665,32 +665,5 @@ impl Core {
             }
         };
         self.publish_json(reply.to_string(), &answer).await;
-    }
-}
-
-/// Drain the picture's events into the alert rules, then run the rules'
-/// clock, noting the vessels touched and removed.
-fn drain(
-    p: &mut spatial_index::Picture,
-    engine: &mut alerts::AlertEngine,
-    touched: &mut BTreeSet<u32>,
-    removed: &mut BTreeSet<u32>,
-) {
-    let events: Vec<spatial_index::Sequenced> = p.events_mut().drain().collect();
-    for s in &events {
-        engine.on_event(&s.event, p);
-        match &s.event {
-            PictureEvent::VesselRemoved { mmsi, .. } => {
-                touched.remove(mmsi);
-                removed.insert(*mmsi);
-            }
-            e => {
-                removed.remove(&e.mmsi());
-                touched.insert(e.mmsi());
-            }
-        }
-    }
-    if let Some(now) = p.now_ms() {
-        engine.tick(now, p);
     }
 }
