@@ -415,7 +415,7 @@ async fn contacts_and_incidents_over_http_and_websocket_with_roles() {
     .await;
     assert_eq!(seen["incident"]["version"], closed[0]["version"]);
 
-    // A second client subscribing now gets everything in its snapshots.
+    // A second client subscribing now gets the live and just-closed ones.
     let (mut ws2, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={OPERATOR}"))
         .await
         .unwrap();
@@ -430,6 +430,203 @@ async fn contacts_and_incidents_over_http_and_websocket_with_roles() {
     assert_eq!(snap["contacts"][0]["version"], 3);
     let snap = next_matching(&mut ws2, "incidents snapshot", |v| v["type"] == "incidents").await;
     assert_eq!(snap["incidents"][0]["status"], "closed");
+
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// The channels stay bounded as history grows: an incident closed two days
+/// ago (written to the state database as an earlier run would have) is not
+/// in the snapshot but is over HTTP; a contact with more sightings than a
+/// channel message carries arrives with its last 100 and the total; an
+/// incident change carries only its new log entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_carry_recent_history_last_sightings_and_log_deltas() {
+    let dir = tmp_dir("bounded");
+    let config = dir.join("lookout.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[auth]\nenabled = true\n\
+             [[auth.tokens]]\nname = \"duty officer\"\nrole = \"operator\"\nsha256 = \"{}\"\n",
+            token_hash(OPERATOR)
+        ),
+    )
+    .unwrap();
+    let state = dir.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let (opened, closed) = (wall - 72 * 3_600_000, wall - 48 * 3_600_000);
+        let store = store::Store::open(&state.join("lookout.db")).unwrap();
+        let mut old =
+            sar::Incident::new("i-000001", "Old case", "night watch", opened, opened).unwrap();
+        old.execute(
+            sar::Action::SetStatus {
+                status: sar::IncidentStatus::Closed,
+                reason: None,
+            },
+            "night watch",
+            closed,
+            closed,
+        )
+        .unwrap();
+        store.append_incident(&old, &old.log).unwrap();
+    }
+    let (mut child, addr) = serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let tok = Some(OPERATOR);
+
+    // A contact with 105 sightings.
+    let (st, c) = request(
+        &addr,
+        "POST",
+        "/api/contacts",
+        tok,
+        Some(
+            &json!({"description": "drifting boat", "lat": 34.0, "lon": 12.0,
+                     "time": 1_795_800_000_000_i64}),
+        ),
+    )
+    .await;
+    assert_eq!(st, 201, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    for k in 1..105_i64 {
+        let (st, c) = request(
+            &addr,
+            "POST",
+            &format!("/api/contacts/{cid}/sightings"),
+            tok,
+            Some(&json!({"lat": 34.0 - k as f64 * 0.001, "lon": 12.0,
+                         "time": 1_795_800_000_000_i64 + k * 60_000})),
+        )
+        .await;
+        assert_eq!(st, 201, "{c}");
+    }
+    // An incident closed just now.
+    let (st, inc) = request(
+        &addr,
+        "POST",
+        "/api/incidents",
+        tok,
+        Some(&json!({"title": "Recent case", "contacts": [cid]})),
+    )
+    .await;
+    assert_eq!(st, 201, "{inc}");
+    let iid = inc["id"].as_str().unwrap().to_string();
+    assert_eq!(iid, "i-000002", "the stored incident was loaded");
+    let (st, inc) = request(
+        &addr,
+        "PATCH",
+        &format!("/api/incidents/{iid}"),
+        tok,
+        Some(&json!({"status": "closed"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{inc}");
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={OPERATOR}"))
+        .await
+        .unwrap();
+    ws.send(Message::Text(
+        json!({"type": "subscribe", "id": "sar", "channels": ["contacts", "incidents"]})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let snap = next_matching(&mut ws, "contacts snapshot", |v| v["type"] == "contacts").await;
+    assert_eq!(
+        (snap["total"].as_u64(), snap["truncated"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let sc = &snap["contacts"][0];
+    assert_eq!(sc["sightings_total"], 105);
+    let track = sc["track"].as_array().unwrap();
+    assert_eq!(track.len(), 100, "the last 100 sightings");
+    assert_eq!(track[99]["time_ms"], 1_795_800_000_000_i64 + 104 * 60_000);
+    assert_eq!(track[0]["time_ms"], 1_795_800_000_000_i64 + 5 * 60_000);
+    let snap = next_matching(&mut ws, "incidents snapshot", |v| v["type"] == "incidents").await;
+    let ids: Vec<_> = snap["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, [iid.as_str()], "closed 48 h ago: not in the snapshot");
+    assert_eq!(snap["incidents"][0]["log_total"], inc["version"]);
+
+    // Over HTTP: everything, the full track, and closed incidents by page.
+    let (_, full) = request(&addr, "GET", &format!("/api/contacts/{cid}"), tok, None).await;
+    assert_eq!(full["track"].as_array().unwrap().len(), 105);
+    let (_, closed) = request(&addr, "GET", "/api/incidents?status=closed", tok, None).await;
+    let ids: Vec<_> = closed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [iid.as_str(), "i-000001"]);
+    let (_, first) = request(
+        &addr,
+        "GET",
+        "/api/incidents?status=closed&limit=1",
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(first[0]["id"], iid.as_str());
+    let before = first[0]["updated"].as_str().unwrap();
+    let (_, next) = request(
+        &addr,
+        "GET",
+        &format!("/api/incidents?status=closed&limit=1&before={before}"),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(next[0]["id"], "i-000001");
+    assert_eq!(next[0]["log"].as_array().unwrap().len(), 2);
+    let (st, _) = request(&addr, "GET", "/api/incidents?limit=0", tok, None).await;
+    assert_eq!(st, 400);
+
+    // A change carries the incident's state and only the new log entry.
+    let (st, noted) = request(
+        &addr,
+        "POST",
+        &format!("/api/incidents/{iid}/actions"),
+        tok,
+        Some(&json!({"action": "note", "text": "debrief filed"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{noted}");
+    let version = noted["version"].as_u64().unwrap();
+    assert!(version >= 4, "{noted}");
+    let seen = next_matching(&mut ws, "the note", |v| {
+        v["type"] == "incident" && v["incident"]["version"] == version
+    })
+    .await;
+    let i = &seen["incident"];
+    assert_eq!(i["status"], "closed");
+    assert_eq!(i["log_total"], version);
+    let log = i["log"].as_array().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0]["seq"].as_u64(), log[0]["text"].as_str()),
+        (Some(version), Some("debrief filed"))
+    );
+    let (_, whole) = request(&addr, "GET", &format!("/api/incidents/{iid}"), tok, None).await;
+    assert_eq!(whole["log"].as_array().unwrap().len() as u64, version);
 
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

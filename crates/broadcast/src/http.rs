@@ -502,6 +502,19 @@ fn k_param(q: &HashMap<String, String>) -> Result<usize, ApiError> {
     Ok(k)
 }
 
+/// `limit` (1–10,000) and `before` (RFC 3339 or UNIX ms) of a contact or
+/// incident list (`crate::sar_channel::page`).
+fn sar_page(q: &HashMap<String, String>) -> Result<(Option<usize>, Option<i64>), ApiError> {
+    let limit = match q.get("limit") {
+        None => None,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=10_000).contains(&n) => Some(n),
+            _ => return Err(bad("limit must be 1..10000")),
+        },
+    };
+    Ok((limit, time_param(q, "before")?))
+}
+
 async fn contacts(
     State(s): State<AppState>,
     h: HeaderMap,
@@ -509,9 +522,10 @@ async fn contacts(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, &q, Role::Viewer)?;
     let status = q.get("status").cloned();
+    let (limit, before) = sar_page(&q)?;
     sar_call(&s, move |sar| sar.contacts(status.as_deref()))
         .await
-        .map(Json)
+        .map(|list| Json(crate::sar_channel::page(list, limit, before)))
 }
 
 async fn contact(
@@ -589,9 +603,10 @@ async fn incidents(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, &q, Role::Viewer)?;
     let status = q.get("status").cloned();
+    let (limit, before) = sar_page(&q)?;
     sar_call(&s, move |sar| sar.incidents(status.as_deref()))
         .await
-        .map(Json)
+        .map(|list| Json(crate::sar_channel::page(list, limit, before)))
 }
 
 async fn incident(

@@ -326,6 +326,8 @@ pub struct Hub {
     /// Woken when a client connects while the published picture is off.
     resync_wanted: Notify,
     pub stats: HubStats,
+    /// Contacts/incidents in their bounded channel form (`crate::sar_channel`).
+    pub sar: crate::sar_channel::SarPublisher,
 }
 
 impl Hub {
@@ -343,6 +345,7 @@ impl Hub {
             next_generation: AtomicU64::new(1),
             resync_wanted: Notify::new(),
             stats: HubStats::default(),
+            sar: crate::sar_channel::SarPublisher::default(),
         }
     }
 
@@ -715,9 +718,11 @@ impl Hub {
     }
 
     /// Publish a changed contact or incident (its full JSON object) to
-    /// clients with that channel; bounded per client like alerts (see
+    /// clients with that channel, in its bounded channel form (last
+    /// sightings, new log entries); bounded per client like alerts (see
     /// `crate::sar_channel`).
     pub fn publish_sar(&self, kind: crate::sar_channel::SarKind, json: Arc<str>) {
+        let json = self.sar.channel_json(kind, &json);
         let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
         for c in clients.iter() {
             let mut inner = c.inner.lock().unwrap_or_else(|e| e.into_inner());

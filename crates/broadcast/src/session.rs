@@ -150,7 +150,9 @@ impl Outbox {
             self.replies.push_back(m);
         }
         let mut seq = self.seq;
-        for text in crate::sar_channel::render(client, api, &mut seq) {
+        for text in
+            crate::sar_channel::render(client, api, hub.sar.bounds(), self.max_bytes, &mut seq)
+        {
             self.replies.push_back(Message::Text(text.into()));
         }
         self.seq = seq;
