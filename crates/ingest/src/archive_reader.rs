@@ -303,6 +303,41 @@ impl Iterator for ArchiveReader {
     }
 }
 
+/// Numbers the recorded source names of a replay (0, 1, 2, … in order of
+/// first appearance; a line without one is the empty name), so the decoder
+/// keeps fragments of different feeds apart. Consecutive lines usually come
+/// from the same source, so the last name is checked before the map.
+///
+/// ```
+/// use ingest::archive_reader::SourceIds;
+/// let mut ids = SourceIds::default();
+/// assert_eq!(ids.id(Some("rx-lampedusa")), 0);
+/// assert_eq!(ids.id(Some("rx-malta")), 1);
+/// assert_eq!(ids.id(Some("rx-lampedusa")), 0);
+/// assert_eq!(ids.id(None), 2);
+/// ```
+#[derive(Debug, Default)]
+pub struct SourceIds {
+    ids: std::collections::HashMap<String, u32>,
+    last: Option<(String, u32)>,
+}
+
+impl SourceIds {
+    /// The number of `name`.
+    pub fn id(&mut self, name: Option<&str>) -> u32 {
+        let name = name.unwrap_or_default();
+        if let Some((last, id)) = &self.last {
+            if last == name {
+                return *id;
+            }
+        }
+        let next = self.ids.len() as u32;
+        let id = *self.ids.entry(name.to_string()).or_insert(next);
+        self.last = Some((name.to_string(), id));
+        id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

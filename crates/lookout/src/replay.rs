@@ -17,7 +17,6 @@ use ingest::archive_reader::ArchiveReader;
 use ingest::timefmt::parse_time;
 use lookout_ais::{Decoder, DecoderOptions, LineContext};
 use spatial_index::{Picture, PictureConfig, ZoneIndex};
-use std::collections::HashMap;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -138,7 +137,7 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
     let mut alert_count = 0u64;
 
     let wall_start = Instant::now();
-    let mut sources: HashMap<String, u32> = HashMap::new();
+    let mut sources = ingest::archive_reader::SourceIds::default();
     let (mut lines, mut messages, mut events, mut bytes) = (0u64, 0u64, 0u64, 0u64);
     let (mut first_ms, mut last_ms): (Option<i64>, Option<i64>) = (None, None);
     let mut pace_origin: Option<(i64, Instant)> = None;
@@ -158,10 +157,7 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
                 }
             }
         }
-        let n = sources.len() as u32;
-        let source = *sources
-            .entry(line.source.clone().unwrap_or_default())
-            .or_insert(n);
+        let source = sources.id(line.source.as_deref());
         let ctx = LineContext {
             source,
             received_ms: t,

@@ -22,10 +22,9 @@
 
 use alerts::{AlertConfig, AlertEngine};
 use clap::Parser;
-use ingest::archive_reader::ArchiveReader;
+use ingest::archive_reader::{ArchiveReader, SourceIds};
 use lookout_ais::{Decoder, DecoderOptions, LineContext};
 use spatial_index::{Picture, PictureConfig, ZoneIndex};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -61,7 +60,7 @@ fn run(args: &Args, stage: Stage) -> anyhow::Result<()> {
     let mut decoder = Decoder::new(DecoderOptions::default());
     let mut engine = AlertEngine::new(AlertConfig::default());
     let reader = ArchiveReader::open(&args.paths).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut sources: HashMap<String, u32> = HashMap::new();
+    let mut sources = SourceIds::default();
     let (mut lines, mut messages, mut events, mut alerts) = (0u64, 0u64, 0u64, 0u64);
     let start = Instant::now();
     let cpu_start = bench_tools::procfs::cpu_seconds(std::process::id()).unwrap_or(0.0);
@@ -72,14 +71,7 @@ fn run(args: &Args, stage: Stage) -> anyhow::Result<()> {
             continue;
         }
         let t = line.time_ms;
-        let n = sources.len() as u32;
-        let source = match &line.source {
-            Some(s) => match sources.get(s) {
-                Some(id) => *id,
-                None => *sources.entry(s.clone()).or_insert(n),
-            },
-            None => 0,
-        };
+        let source = sources.id(line.source.as_deref());
         let ctx = LineContext {
             source,
             received_ms: t,
