@@ -108,6 +108,101 @@ pub enum AckReply {
     Error(String),
 }
 
+/// A contact, incident or zone write an edge forwards to the core
+/// (`lookout.sar.write`). The edge has checked the operator's token; `who`
+/// is the name recorded in the incident log. `request` is unique per
+/// write: the core answers a repeated request with its first answer
+/// instead of applying it twice (an edge retrying after a timeout).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SarWrite {
+    pub request: String,
+    pub who: String,
+    #[serde(flatten)]
+    pub op: SarOp,
+}
+
+/// The write itself: the same bodies as the HTTP API's (`docs/protocol.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SarOp {
+    CreateContact {
+        body: serde_json::Value,
+    },
+    UpdateContact {
+        id: String,
+        body: serde_json::Value,
+    },
+    AddSighting {
+        id: String,
+        body: serde_json::Value,
+    },
+    CreateIncident {
+        body: serde_json::Value,
+    },
+    IncidentAction {
+        id: String,
+        body: serde_json::Value,
+    },
+    PutZone {
+        id: String,
+        feature: serde_json::Value,
+    },
+    DeleteZone {
+        id: String,
+    },
+}
+
+/// The core's answer to a [`SarWrite`], sent after the write is in its
+/// state database: the contact or incident object, the zone id, or the
+/// HTTP status and sentence the single process would have answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SarWriteReply {
+    Ok(serde_json::Value),
+    Error { status: u16, message: String },
+}
+
+/// One change on `lookout.sar.changes`. `seq` grows by one per change
+/// within one run of the core (`core`), so an edge sees a gap and takes a
+/// fresh [`SarSnapshot`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SarChange {
+    pub core: String,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub item: SarItem,
+}
+
+/// What changed: a contact or incident (its full object, with `version`),
+/// or a zone (its GeoJSON Feature; `null` when deleted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SarItem {
+    Contact {
+        value: serde_json::Value,
+    },
+    Incident {
+        value: serde_json::Value,
+    },
+    Zone {
+        id: String,
+        feature: Option<serde_json::Value>,
+    },
+}
+
+/// The core's contacts, incidents and zones as of change `seq` of run
+/// `core` (answer on `lookout.sar.snapshot`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SarSnapshot {
+    pub core: String,
+    pub seq: u64,
+    pub contacts: Vec<serde_json::Value>,
+    pub incidents: Vec<serde_json::Value>,
+    /// The zones created over the API (GeoJSON Features); zone files are
+    /// each node's own configuration.
+    pub zones: Vec<serde_json::Value>,
+}
+
 /// What an organisation shares with partners (`share.<org>.picture`):
 /// vessels (already filtered by its export rules) and removals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +240,38 @@ mod tests {
         let text = serde_json::to_string(&b).unwrap();
         assert!(!text.contains("own_asset"));
         assert_eq!(serde_json::from_str::<RawBatch>(&text).unwrap(), b);
+    }
+
+    #[test]
+    fn sar_messages_round_trip() {
+        let w = SarWrite {
+            request: "edge1-1-7".into(),
+            who: "duty officer".into(),
+            op: SarOp::UpdateContact {
+                id: "c-000001".into(),
+                body: serde_json::json!({"lat": 35.0, "lon": 12.0}),
+            },
+        };
+        let text = serde_json::to_string(&w).unwrap();
+        assert!(text.contains(r#""op":"update_contact""#), "{text}");
+        assert_eq!(serde_json::from_str::<SarWrite>(&text).unwrap(), w);
+        let c = SarChange {
+            core: "core-1".into(),
+            seq: 3,
+            item: SarItem::Zone {
+                id: "z".into(),
+                feature: None,
+            },
+        };
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(text.contains(r#""kind":"zone""#), "{text}");
+        assert_eq!(serde_json::from_str::<SarChange>(&text).unwrap(), c);
+        let e = SarWriteReply::Error {
+            status: 404,
+            message: "no contact".into(),
+        };
+        let text = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<SarWriteReply>(&text).unwrap(), e);
     }
 
     #[test]

@@ -20,7 +20,9 @@ macro_rules! counters {
 
             /// The counters as a JSON object.
             pub fn to_json(&self) -> serde_json::Value {
-                serde_json::json!({$(stringify!($name): self.$name.load(Ordering::Relaxed),)*})
+                let mut m = serde_json::Map::new();
+                $(m.insert(stringify!($name).into(), self.$name.load(Ordering::Relaxed).into());)*
+                serde_json::Value::Object(m)
             }
         }
     };
@@ -46,6 +48,11 @@ counters! {
     snapshots_served: "Snapshots sent to edges",
     snapshots_loaded: "Snapshots loaded by this edge",
     gaps: "Missed or out-of-order picture batches that forced a fresh snapshot",
+    sar_writes: "Contact, incident and zone writes applied for edges (core) or forwarded (edge)",
+    sar_writes_repeated: "Forwarded writes answered again without applying them (a retried request id)",
+    sar_changes: "Contact, incident and zone changes published (core) or applied (edge)",
+    sar_changes_dropped: "SAR changes dropped because the core's change buffer was full",
+    sar_gaps: "Missed SAR changes that forced a fresh SAR snapshot (edge)",
     shared_in: "Vessels received from partner organisations",
     shared_out: "Vessels sent to partner organisations",
     shared_refused: "Shared vessels refused by the accept rules",

@@ -19,6 +19,15 @@ pub const ALERTS_PREFIX: &str = "lookout.alerts";
 pub const SNAPSHOT: &str = "lookout.snapshot";
 /// Alert acknowledgements forwarded by edges to the core (request/reply).
 pub const ACK: &str = "lookout.ack";
+/// Contact, incident and zone writes forwarded by edges to the core
+/// (request/reply: [`crate::payload::SarWrite`] → [`crate::payload::SarWriteReply`]).
+pub const SAR_WRITE: &str = "lookout.sar.write";
+/// Every contact, incident and zone change the core made
+/// ([`crate::payload::SarChange`], sequence-numbered per core run).
+pub const SAR_CHANGES: &str = "lookout.sar.changes";
+/// Requests for the core's current contacts, incidents and zones
+/// (reply: one [`crate::payload::SarSnapshot`]).
+pub const SAR_SNAPSHOT: &str = "lookout.sar.snapshot";
 /// Key-value bucket where each alert change is created once (cluster-wide dedupe).
 pub const ALERT_BUCKET: &str = "lookout_alert_changes";
 /// Prefix of what an organisation shares with partners: `share.<org>.picture` and

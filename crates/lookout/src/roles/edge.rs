@@ -11,13 +11,15 @@
 //! takes over (a core restart). Queries (`/api/vessels`, snapshots for
 //! WebSocket clients, `/api/alerts`, nearest, tracks of what the edge has
 //! seen) are answered from the mirror; acknowledgements are forwarded to
-//! the core (`lookout.ack`); zones, sources and the rest come from the
-//! edge's own state.
+//! the core (`lookout.ack`); contacts, incidents and zone edits are
+//! mirrored and forwarded (`edge_sar`); zones, sources and the rest come
+//! from the edge's own state.
 
+use super::edge_sar::SarMirror;
 use crate::state::LiveState;
 use broadcast::hub::Feed;
 use broadcast::{BBox, Change, Filter, Hub, PictureApi, VesselView, VesselWire};
-use bus::payload::{AckReply, AckRequest, PictureBatch, SnapshotPart};
+use bus::payload::{AckReply, AckRequest, PictureBatch, SarChange, SnapshotPart};
 use bus::{subjects, Bus, BusStats};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -83,8 +85,8 @@ pub(crate) fn read_vessel(raw: &RawValue) -> Option<Arc<VesselWire>> {
 }
 
 /// One mirrored vessel.
-struct Mirrored {
-    wire: Arc<VesselWire>,
+pub(super) struct Mirrored {
+    pub(super) wire: Arc<VesselWire>,
     track: VecDeque<(i64, f64, f64)>,
 }
 
@@ -93,9 +95,9 @@ struct Mirrored {
 pub struct Mirror {
     core: Option<String>,
     seq: u64,
-    time_ms: Option<i64>,
-    vessels: HashMap<u32, Mirrored>,
-    alerts: HashMap<String, Value>,
+    pub(super) time_ms: Option<i64>,
+    pub(super) vessels: HashMap<u32, Mirrored>,
+    pub(super) alerts: HashMap<String, Value>,
     last_heard: Option<Instant>,
 }
 
@@ -148,21 +150,33 @@ pub fn publish_to_hub(hub: &Hub, changes: &[Change], all: impl FnOnce() -> Vec<A
 
 /// The edge's answers to HTTP and WebSocket queries.
 pub struct EdgeApi {
-    bus: Bus,
-    state: Arc<LiveState>,
+    pub(super) bus: Bus,
+    pub(super) state: Arc<LiveState>,
     mirror: RwLock<Mirror>,
+    /// Contacts and incidents mirrored from the core.
+    pub(super) sar: RwLock<SarMirror>,
+    /// Forwarded writes: `<request_prefix>-<n>` is unique per write.
+    pub(super) request_prefix: String,
+    pub(super) requests: std::sync::atomic::AtomicU64,
 }
 
 impl EdgeApi {
     pub fn new(bus: Bus, state: Arc<LiveState>) -> Self {
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         EdgeApi {
+            request_prefix: format!("{}-{start}", bus.node),
             bus,
             state,
             mirror: RwLock::new(Mirror::default()),
+            sar: RwLock::new(SarMirror::default()),
+            requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
+    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
         self.mirror.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -262,9 +276,13 @@ impl EdgeApi {
             hub.publish_alert(a.to_string().into());
         }
         BusStats::add(&self.bus.stats.snapshots_loaded, 1);
-        let m = self.read();
-        tracing::info!(core = ?m.core, seq = m.seq, vessels = m.vessels.len(), "edge: snapshot loaded");
-        Ok(())
+        {
+            let m = self.read();
+            tracing::info!(core = ?m.core, seq = m.seq, vessels = m.vessels.len(), "edge: snapshot loaded");
+        }
+        // Contacts, incidents and zones with every picture snapshot (a
+        // start, a gap, another core run).
+        self.sar_snapshot(hub).await
     }
 
     /// Apply a batch; false when it does not follow (a snapshot is needed).
@@ -334,6 +352,15 @@ pub async fn run(api: Arc<EdgeApi>, hub: Arc<Hub>, mut stop: tokio::sync::watch:
             }
         }
     };
+    let mut sar_changes = loop {
+        match api.bus.client.subscribe(subjects::SAR_CHANGES).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::warn!("edge: subscribe: {e}; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
     let mut need_snapshot = true;
     let mut check = tokio::time::interval(Duration::from_millis(200));
     loop {
@@ -357,6 +384,16 @@ pub async fn run(api: Arc<EdgeApi>, hub: Arc<Hub>, mut stop: tokio::sync::watch:
                     Ok(b) => need_snapshot = !api.apply(&hub, b),
                     Err(e) => {
                         tracing::debug!("edge: bad picture batch: {e}");
+                        BusStats::add(&api.bus.stats.bad_messages, 1)
+                    }
+                }
+            }
+            msg = sar_changes.next() => {
+                let Some(msg) = msg else { return };
+                match serde_json::from_slice::<SarChange>(&msg.payload) {
+                    Ok(c) => need_snapshot |= !api.apply_sar(&hub, c),
+                    Err(e) => {
+                        tracing::debug!("edge: bad SAR change: {e}");
                         BusStats::add(&api.bus.stats.bad_messages, 1)
                     }
                 }
@@ -453,12 +490,12 @@ impl PictureApi for EdgeApi {
         self.state.zones()
     }
 
-    fn put_zone(&self, _id: &str, _feature: Value) -> Result<(), String> {
-        Err("this is an edge node: zones are edited on the core".into())
+    fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
+        self.forward_put_zone(id, feature)
     }
 
-    fn delete_zone(&self, _id: &str) -> Result<bool, String> {
-        Err("this is an edge node: zones are edited on the core".into())
+    fn delete_zone(&self, id: &str) -> Result<bool, String> {
+        self.forward_delete_zone(id)
     }
 
     fn sources(&self) -> Value {
@@ -553,5 +590,9 @@ impl PictureApi for EdgeApi {
         to_ms: i64,
     ) -> Result<Value, broadcast::api::HistoryFailure> {
         self.state.history(lat, lon, radius_nm, from_ms, to_ms)
+    }
+
+    fn sar(&self) -> Option<&dyn broadcast::api::SarApi> {
+        Some(self)
     }
 }

@@ -16,8 +16,10 @@
 
 pub mod core;
 pub mod edge;
+pub mod edge_sar;
 pub mod ingest;
 pub mod observed;
+pub mod sar_core;
 pub mod share;
 
 use crate::config::LookoutConfig;
@@ -82,12 +84,18 @@ impl ClusterRun {
 }
 
 /// The server's own state, with the bus counters in `/healthz` and `/metrics`.
-fn observed(bus: &Bus, cfg: &LookoutConfig, state: Arc<LiveState>) -> Arc<dyn PictureApi> {
+fn observed(
+    bus: &Bus,
+    cfg: &LookoutConfig,
+    state: Arc<LiveState>,
+    sar_out: Option<Arc<sar_core::ChangeOut>>,
+) -> Arc<dyn PictureApi> {
     Arc::new(observed::Observed {
         inner: state,
         stats: bus.stats.clone(),
         role: cfg.bus.role,
         node: cfg.bus.node.clone(),
+        sar_out,
     })
 }
 
@@ -107,7 +115,7 @@ pub async fn start(
     let (api, task): (Option<Arc<dyn PictureApi>>, _) = match cfg.bus.role {
         Role::Ingest => {
             bus.raw_stream(&cfg.bus).await?;
-            let api = observed(&bus, cfg, state.clone());
+            let api = observed(&bus, cfg, state.clone(), None);
             let recorder = pipeline.recorder.take();
             let task = tokio::spawn(ingest::run(
                 bus,
@@ -121,7 +129,16 @@ pub async fn start(
         }
         Role::Core => {
             drop(rx);
-            let api = observed(&bus, cfg, state.clone());
+            let sar_out = sar_core::ChangeOut::start(&bus, &cfg.bus.node);
+            let api = observed(&bus, cfg, state.clone(), Some(sar_out.clone()));
+            tokio::spawn(sar_core::serve(
+                bus.clone(),
+                api.clone(),
+                state.clone(),
+                hub.clone(),
+                sar_out,
+                stopped.clone(),
+            ));
             let core = core::Core::new(bus, cfg.bus.clone(), state, hub).await?;
             (Some(api), tokio::spawn(core.run(stopped)))
         }

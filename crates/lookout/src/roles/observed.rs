@@ -3,8 +3,10 @@
 //! counters, so an ingest node's dropped lines and a core's
 //! deduplicated alerts are visible where everything else is.
 
-use broadcast::api::{HistoryFailure, SarApi};
+use super::sar_core::{ChangeOut, PublishingSar};
+use broadcast::api::{HistoryFailure, SarApi, SarFailure};
 use broadcast::{BBox, Filter, PictureApi, VesselWire};
+use bus::payload::SarItem;
 use bus::{BusStats, Role};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -14,6 +16,17 @@ pub struct Observed {
     pub stats: Arc<BusStats>,
     pub role: Role,
     pub node: String,
+    /// On a core: where SAR and zone changes are published for the edges.
+    pub sar_out: Option<Arc<ChangeOut>>,
+}
+
+impl Observed {
+    fn publishing(&self) -> Result<PublishingSar<'_>, SarFailure> {
+        match (self.inner.sar(), &self.sar_out) {
+            (Some(inner), Some(out)) => Ok(PublishingSar { inner, out }),
+            _ => Err(SarFailure::new(503, "no contacts or incidents here")),
+        }
+    }
 }
 
 impl PictureApi for Observed {
@@ -33,10 +46,29 @@ impl PictureApi for Observed {
         self.inner.zones()
     }
     fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
-        self.inner.put_zone(id, feature)
+        let Some(out) = &self.sar_out else {
+            return self.inner.put_zone(id, feature);
+        };
+        let mut stored = feature.clone();
+        self.inner.put_zone(id, feature)?;
+        if let Some(p) = stored.get_mut("properties").and_then(Value::as_object_mut) {
+            p.insert("id".into(), json!(id));
+        }
+        out.send(SarItem::Zone {
+            id: id.into(),
+            feature: Some(stored),
+        });
+        Ok(())
     }
     fn delete_zone(&self, id: &str) -> Result<bool, String> {
-        self.inner.delete_zone(id)
+        let deleted = self.inner.delete_zone(id)?;
+        if let (true, Some(out)) = (deleted, &self.sar_out) {
+            out.send(SarItem::Zone {
+                id: id.into(),
+                feature: None,
+            });
+        }
+        Ok(deleted)
     }
     fn sources(&self) -> Value {
         self.inner.sources()
@@ -77,6 +109,47 @@ impl PictureApi for Observed {
         self.inner.history(lat, lon, radius_nm, from_ms, to_ms)
     }
     fn sar(&self) -> Option<&dyn SarApi> {
-        self.inner.sar()
+        match self.sar_out {
+            Some(_) => self.inner.sar().map(|_| self as &dyn SarApi),
+            None => self.inner.sar(),
+        }
+    }
+}
+
+/// A core's contacts and incidents: each successful write also goes out on
+/// `lookout.sar.changes` (see `sar_core`).
+impl SarApi for Observed {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+        self.publishing()?.contacts(status)
+    }
+    fn contact(&self, id: &str) -> Option<Value> {
+        self.publishing().ok()?.contact(id)
+    }
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.publishing()?.create_contact(who, body)
+    }
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.publishing()?.update_contact(id, who, body)
+    }
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.publishing()?.add_sighting(id, who, body)
+    }
+    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+        self.publishing()?.incidents(status)
+    }
+    fn incident(&self, id: &str) -> Option<Value> {
+        self.publishing().ok()?.incident(id)
+    }
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.publishing()?.create_incident(who, body)
+    }
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.publishing()?.incident_action(id, who, body)
+    }
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+        self.publishing()?.contact_intercepts(id, k)
+    }
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+        self.publishing()?.incident_intercepts(id, k)
     }
 }

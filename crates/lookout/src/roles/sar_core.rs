@@ -1,0 +1,336 @@
+//! The core's side of contacts, incidents and zone edits in a cluster.
+//!
+//! Edges do not keep their own SAR state: every write an operator makes at
+//! an edge is forwarded to the core (`lookout.sar.write`, request/reply),
+//! applied here through the same [`SarApi`] and [`PictureApi`] code as the
+//! single process (validation, the state database, the book), and answered
+//! only once it is stored. Every change the core makes — forwarded or made
+//! by the core's own HTTP clients — goes out on `lookout.sar.changes`
+//! ([`ChangeOut`], numbered per core run), and `lookout.sar.snapshot`
+//! answers an edge that starts or lost track. Subjects and guarantees are in
+//! `docs/scaling.md`.
+
+use crate::state::LiveState;
+use broadcast::api::{SarApi, SarFailure};
+use broadcast::sar_channel::SarKind;
+use broadcast::{Hub, PictureApi};
+use bus::payload::{SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply};
+use bus::{subjects, Bus, BusStats};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Changes waiting for the bus; beyond this one is dropped (counted in
+/// `bus_sar_changes_dropped`) and the edges' gap detection resnapshots.
+const CHANGE_BUFFER: usize = 4096;
+/// Answers kept for repeated requests (an edge's retry comes within seconds).
+const DEDUPE_KEEP: usize = 10_000;
+
+/// Publishes the core's SAR and zone changes in order, numbered.
+pub struct ChangeOut {
+    core: String,
+    seq: Mutex<u64>,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    stats: Arc<BusStats>,
+}
+
+impl ChangeOut {
+    /// Start the publishing task on the current runtime.
+    pub fn start(bus: &Bus, node: &str) -> Arc<ChangeOut> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHANGE_BUFFER);
+        let client = bus.client.clone();
+        tokio::spawn(async move {
+            while let Some(body) = rx.recv().await {
+                if let Err(e) = client.publish(subjects::SAR_CHANGES, body.into()).await {
+                    tracing::warn!("core: SAR change not published: {e}");
+                }
+            }
+        });
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        Arc::new(ChangeOut {
+            core: format!("{node}-sar-{start}"),
+            seq: Mutex::new(0),
+            tx,
+            stats: bus.stats.clone(),
+        })
+    }
+
+    /// The last change number given out (read before the state for a
+    /// snapshot, so a change made meanwhile is applied again, harmlessly).
+    pub fn seq(&self) -> u64 {
+        *self.seq.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number and queue one change (never blocks: a full buffer drops it,
+    /// and the edges' gap detection resnapshots).
+    pub fn send(&self, item: SarItem) {
+        let mut seq = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+        *seq += 1;
+        let change = SarChange {
+            core: self.core.clone(),
+            seq: *seq,
+            item,
+        };
+        let Ok(body) = serde_json::to_vec(&change) else {
+            return;
+        };
+        if self.tx.try_send(body).is_ok() {
+            BusStats::add(&self.stats.sar_changes, 1);
+        } else {
+            BusStats::add(&self.stats.sar_changes_dropped, 1);
+            tracing::warn!("core: SAR change buffer full; edges will resnapshot");
+        }
+    }
+}
+
+/// The core's [`SarApi`]: the state's own, plus each successful write
+/// published on the bus.
+pub struct PublishingSar<'a> {
+    pub inner: &'a dyn SarApi,
+    pub out: &'a ChangeOut,
+}
+
+impl PublishingSar<'_> {
+    fn contact(&self, r: Result<Value, SarFailure>) -> Result<Value, SarFailure> {
+        if let Ok(v) = &r {
+            self.out.send(SarItem::Contact { value: v.clone() });
+        }
+        r
+    }
+    fn incident(&self, r: Result<Value, SarFailure>) -> Result<Value, SarFailure> {
+        if let Ok(v) = &r {
+            self.out.send(SarItem::Incident { value: v.clone() });
+        }
+        r
+    }
+}
+
+impl SarApi for PublishingSar<'_> {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+        self.inner.contacts(status)
+    }
+    fn contact(&self, id: &str) -> Option<Value> {
+        self.inner.contact(id)
+    }
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.contact(self.inner.create_contact(who, body))
+    }
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.contact(self.inner.update_contact(id, who, body))
+    }
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.contact(self.inner.add_sighting(id, who, body))
+    }
+    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+        self.inner.incidents(status)
+    }
+    fn incident(&self, id: &str) -> Option<Value> {
+        self.inner.incident(id)
+    }
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.incident(self.inner.create_incident(who, body))
+    }
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+        self.incident(self.inner.incident_action(id, who, body))
+    }
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+        self.inner.contact_intercepts(id, k)
+    }
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+        self.inner.incident_intercepts(id, k)
+    }
+}
+
+/// Apply one forwarded write through `api` (the core's published API, so
+/// the change goes on the bus like any other) and tell the core's own
+/// WebSocket clients.
+fn apply(api: &dyn PictureApi, hub: &Hub, w: SarWrite) -> SarWriteReply {
+    let who = w.who.as_str();
+    let sar = || {
+        api.sar()
+            .ok_or_else(|| SarFailure::new(503, "the core keeps no contacts or incidents"))
+    };
+    let result: Result<(Option<SarKind>, Value), SarFailure> = match w.op {
+        SarOp::CreateContact { body } => sar()
+            .and_then(|s| s.create_contact(who, body))
+            .map(|v| (Some(SarKind::Contact), v)),
+        SarOp::UpdateContact { id, body } => sar()
+            .and_then(|s| s.update_contact(&id, who, body))
+            .map(|v| (Some(SarKind::Contact), v)),
+        SarOp::AddSighting { id, body } => sar()
+            .and_then(|s| s.add_sighting(&id, who, body))
+            .map(|v| (Some(SarKind::Contact), v)),
+        SarOp::CreateIncident { body } => sar()
+            .and_then(|s| s.create_incident(who, body))
+            .map(|v| (Some(SarKind::Incident), v)),
+        SarOp::IncidentAction { id, body } => sar()
+            .and_then(|s| s.incident_action(&id, who, body))
+            .map(|v| (Some(SarKind::Incident), v)),
+        SarOp::PutZone { id, feature } => api
+            .put_zone(&id, feature)
+            .map(|()| (None, serde_json::json!({"id": id, "status": "saved"})))
+            .map_err(|e| SarFailure::new(422, e)),
+        SarOp::DeleteZone { id } => match api.delete_zone(&id) {
+            Ok(true) => Ok((None, serde_json::json!({"id": id, "status": "deleted"}))),
+            Ok(false) => Err(SarFailure::new(404, format!("no zone {id:?}"))),
+            Err(e) => Err(SarFailure::new(500, e)),
+        },
+    };
+    match result {
+        Ok((Some(kind), v)) => {
+            hub.publish_sar(kind, v.to_string().into());
+            SarWriteReply::Ok(v)
+        }
+        Ok((None, v)) => {
+            hub.zones_changed();
+            SarWriteReply::Ok(v)
+        }
+        Err(f) => SarWriteReply::Error {
+            status: f.status,
+            message: f.message,
+        },
+    }
+}
+
+/// Answers already given, by request id (bounded, oldest forgotten).
+#[derive(Default)]
+struct Answered {
+    replies: HashMap<String, Vec<u8>>,
+    order: VecDeque<String>,
+}
+
+impl Answered {
+    fn keep(&mut self, id: String, reply: Vec<u8>) {
+        if self.replies.len() >= DEDUPE_KEEP {
+            if let Some(old) = self.order.pop_front() {
+                self.replies.remove(&old);
+            }
+        }
+        self.order.push_back(id.clone());
+        self.replies.insert(id, reply);
+    }
+}
+
+/// The core's contacts, incidents and API zones, numbered.
+fn snapshot(api: &dyn PictureApi, state: &LiveState, out: &ChangeOut) -> SarSnapshot {
+    let seq = out.seq();
+    let list = |v: Option<Value>| match v {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    let (contacts, incidents) = match api.sar() {
+        Some(s) => (list(s.contacts(None).ok()), list(s.incidents(None).ok())),
+        None => (Vec::new(), Vec::new()),
+    };
+    let zones = state
+        .api_zones
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    SarSnapshot {
+        core: out.core.clone(),
+        seq,
+        contacts,
+        incidents,
+        zones,
+    }
+}
+
+/// Answer forwarded writes and snapshot requests until `stop`. Writes are
+/// applied one at a time, in arrival order (they come at human pace), off
+/// the async workers (they wait for SQLite).
+pub async fn serve(
+    bus: Bus,
+    api: Arc<dyn PictureApi>,
+    state: Arc<LiveState>,
+    hub: Arc<Hub>,
+    out: Arc<ChangeOut>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let subscribe = |subject: &'static str| {
+        let client = bus.client.clone();
+        async move {
+            loop {
+                match client.subscribe(subject).await {
+                    Ok(s) => break s,
+                    Err(e) => {
+                        tracing::warn!("core: subscribe {subject}: {e}; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }
+    };
+    let mut writes = subscribe(subjects::SAR_WRITE).await;
+    let mut snaps = subscribe(subjects::SAR_SNAPSHOT).await;
+    let answered = Arc::new(Mutex::new(Answered::default()));
+    loop {
+        tokio::select! {
+            msg = writes.next() => {
+                let Some(msg) = msg else { return };
+                let Some(reply_to) = msg.reply.clone() else { continue };
+                let reply = match serde_json::from_slice::<SarWrite>(&msg.payload) {
+                    Err(e) => serde_json::to_vec(&SarWriteReply::Error {
+                        status: 400,
+                        message: format!("bad forwarded write: {e}"),
+                    })
+                    .unwrap_or_default(),
+                    Ok(w) => {
+                        let known = answered
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .replies
+                            .get(&w.request)
+                            .cloned();
+                        match known {
+                            Some(r) => {
+                                BusStats::add(&bus.stats.sar_writes_repeated, 1);
+                                tracing::info!(request = %w.request, "core: repeated SAR write answered again, not applied");
+                                r
+                            }
+                            None => {
+                                let (api, hub) = (api.clone(), hub.clone());
+                                let request = w.request.clone();
+                                let r = tokio::task::spawn_blocking(move || apply(&*api, &hub, w))
+                                    .await
+                                    .unwrap_or_else(|e| SarWriteReply::Error {
+                                        status: 500,
+                                        message: format!("the core failed: {e}"),
+                                    });
+                                BusStats::add(&bus.stats.sar_writes, 1);
+                                let body = serde_json::to_vec(&r).unwrap_or_default();
+                                answered
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .keep(request, body.clone());
+                                body
+                            }
+                        }
+                    }
+                };
+                if let Err(e) = bus.client.publish(reply_to, reply.into()).await {
+                    tracing::warn!("core: SAR write answer not sent: {e}");
+                }
+            }
+            msg = snaps.next() => {
+                let Some(msg) = msg else { return };
+                let Some(reply_to) = msg.reply.clone() else { continue };
+                let (api, state, out) = (api.clone(), state.clone(), out.clone());
+                let body = tokio::task::spawn_blocking(move || {
+                    serde_json::to_vec(&snapshot(&*api, &state, &out)).unwrap_or_default()
+                })
+                .await
+                .unwrap_or_default();
+                if let Err(e) = bus.client.publish(reply_to, body.into()).await {
+                    tracing::warn!("core: SAR snapshot not sent: {e}");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
