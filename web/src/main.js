@@ -160,13 +160,13 @@ const feed = new Feed({
         zones.set(m.zones);
         break;
       case 'contacts':
-        sarLayer.setContacts(m.contacts);
+        sarLayer.setContacts(m.contacts, m.part);
         break;
       case 'contact':
         sarLayer.upsertContact(m.contact);
         break;
       case 'incidents':
-        sarLayer.setIncidents(m.incidents);
+        sarLayer.setIncidents(m.incidents, m.part);
         break;
       case 'incident':
         sarLayer.upsertIncident(m.incident);

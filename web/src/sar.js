@@ -1,8 +1,12 @@
 // Contacts and incidents (SAR) on the map and in the side panel.
 //
 // Fed by the `contacts` and `incidents` WebSocket channels (a snapshot of
-// all, then each change as the full object with a growing `version`; an
-// older version than the one held is ignored). Drawn on the vessel canvas,
+// the live ones and those closed in the last 24 h, possibly in parts, then
+// each change with a growing `version`; an older version than the one held
+// is ignored). Channel messages are bounded: a contact carries its last 100
+// sightings (`sightings_total`), an incident change only its new log entries
+// (`log_total`), merged here by `seq`; the incident panel fetches the whole
+// log from GET /api/incidents/{id}. Drawn on the vessel canvas,
 // above the vessels: each active contact as an orange diamond inside its
 // uncertainty circle, with its track of sightings; each open incident as
 // dashed lines from its contacts to its assigned assets (vessels in the
@@ -17,6 +21,16 @@ const M_PER_DEG_LAT = 111_320;
 
 const STATUS = { open: 'open', assets_assigned: 'assets assigned', rescued: 'rescued', closed: 'closed' };
 
+/** Log entries an incident keeps on the client (the panel asks for all). */
+const LOG_KEPT = 200;
+
+/** Two runs of log entries merged by `seq` (later copy wins), in order. */
+export function mergeLog(a = [], b = []) {
+  const bySeq = new Map();
+  for (const e of [...a, ...b]) bySeq.set(e.seq, e);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-LOG_KEPT);
+}
+
 export class SarLayer {
   constructor({ list, count, onFocus, redraw }) {
     this.list = list;
@@ -27,14 +41,20 @@ export class SarLayer {
     this.incidents = new Map();
   }
 
-  /** A channel snapshot replaces everything of that kind. */
-  setContacts(list) {
-    this.contacts = new Map(list.map((c) => [c.id, c]));
+  /**
+   * A channel snapshot replaces everything of that kind; its later parts
+   * (`part` 1, 2, …) add to it. Snapshots hold the live ones and those
+   * closed in the last 24 h (older ones: GET /api/incidents?status=closed).
+   */
+  setContacts(list, part) {
+    if (!part) this.contacts = new Map();
+    for (const c of list) this.contacts.set(c.id, c);
     this.changed();
   }
 
-  setIncidents(list) {
-    this.incidents = new Map(list.map((i) => [i.id, i]));
+  setIncidents(list, part) {
+    if (!part) this.incidents = new Map();
+    for (const i of list) this.incidents.set(i.id, i);
     this.changed();
   }
 
@@ -45,10 +65,15 @@ export class SarLayer {
     this.changed();
   }
 
+  /**
+   * A change carries the incident's state and only the log entries added
+   * since the previous version: merge them (by `seq`) into what we hold,
+   * keeping the last LOG_KEPT; the panel fetches the whole log over HTTP.
+   */
   upsertIncident(i) {
     const had = this.incidents.get(i.id);
     if (had && had.version > i.version) return;
-    this.incidents.set(i.id, i);
+    this.incidents.set(i.id, { ...i, log: mergeLog(had?.log, i.log) });
     this.changed();
   }
 
@@ -181,14 +206,22 @@ const fmtMin = (m) => (m == null ? 'cannot reach' : m < 90 ? `${Math.round(m)} m
  */
 export async function showIncident(i, { api, panel, body, onSelect }) {
   panel.hidden = false;
-  const log = [...i.log].reverse().slice(0, 50).map((e) => {
+  const logItems = (entries) => [...entries].reverse().map((e) => {
     const what = e.text || e.title || e.contact_id || e.alert_id || e.mmsi || (e.asset && (e.asset.name || e.asset.mmsi)) || (e.status && (STATUS[e.status] || e.status)) || '';
     return `<li><span class="muted">${esc(e.time.slice(11, 19))}Z</span> <b>${esc(e.action.replace(/_/g, ' '))}</b> ${esc(String(what))} <span class="muted">— ${esc(e.who)}</span></li>`;
-  });
+  }).join('');
   body.innerHTML = `<h2>${esc(i.id)} · ${esc(STATUS[i.status] || i.status)}</h2><p>${esc(i.title)}</p>
     <p class="muted">contacts: ${esc(i.contacts.join(', ') || '–')} · assets: ${esc(i.assets.map((a) => a.name || a.mmsi).join(', ') || '–')}</p>
     <h3>Who can reach it first</h3><div class="intercepts muted">asking…</div>
-    <h3>Log</h3><ol class="incident-log">${log.join('')}</ol>`;
+    <h3>Log</h3><ol class="incident-log">${logItems(i.log)}</ol>`;
+  // The channel carries only the latest entries: the whole log is over HTTP.
+  api(`/api/incidents/${encodeURIComponent(i.id)}`).then((full) => {
+    const ol = body.querySelector('.incident-log');
+    if (ol && full?.log) {
+      ol.innerHTML = logItems(full.log);
+      ol.dataset.total = String(full.log.length);
+    }
+  }).catch(() => {});
   let data = null;
   try {
     data = await api(`/api/incidents/${encodeURIComponent(i.id)}/intercepts?k=8`);

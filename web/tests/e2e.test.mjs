@@ -251,9 +251,18 @@ describe('lookout web client', { timeout: 240000 }, () => {
     await until(async () => /assets assigned/.test(await item.textContent()), { what: 'the assigned status in the panel' });
     assert.match(await item.textContent(), /assets: /);
     assert.match(await page.locator('#incident-count').textContent(), /1 open/);
+    // The change carried only its new log entries; the client merged them
+    // into the ones it had, by seq.
+    const change = rec.received.find((m) => m.type === 'incident' && m.incident.id === inc.id && m.incident.version === inc2.version);
+    assert.ok(change, 'the assignment on the channel');
+    assert.equal(change.incident.log_total, inc2.version);
+    assert.ok(change.incident.log.length < inc2.version, `a log delta, not the whole log: ${JSON.stringify(change.incident.log)}`);
+    const merged = await state(page, (id) => window.lookout.sarLayer.incidents.get(id).log.map((e) => e.seq), inc.id);
+    assert.deepEqual(merged, Array.from({ length: inc2.version }, (_, k) => k + 1));
     // Its panel: the log with who did what, and who can reach it first.
     await item.click();
     await until(() => page.locator('#panel .intercepts tr[data-i]').count(), { what: 'the intercept list' });
+    await until(async () => (await page.locator('#panel .incident-log').getAttribute('data-total')) === String(inc2.version), { what: 'the whole log fetched over HTTP' });
     assert.match(await page.locator('#panel .incident-log').textContent(), /assign asset.*e2e duty officer/s);
     const ranked = await state(page, () => window.lookout.incidentPanel.data.vessels.map((v) => v.time_to_intercept_min));
     const times = ranked.filter((t) => t != null);
