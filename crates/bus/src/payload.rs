@@ -190,18 +190,31 @@ pub enum SarItem {
     },
 }
 
-/// The core's contacts, incidents and zones as of change `seq` of run
-/// `core` (answer on `lookout.sar.snapshot`).
+/// One part of the core's contacts, incidents and zones as of change `seq`
+/// of run `core` (answers on `lookout.sar.snapshot`, sent in order to the
+/// requester's inbox, each under [`SAR_SNAPSHOT_PART_BYTES`] unless a single
+/// object is larger; the one with `last` ends it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SarSnapshot {
     pub core: String,
     pub seq: u64,
+    #[serde(default)]
+    pub part: u32,
+    #[serde(default = "yes")]
+    pub last: bool,
     pub contacts: Vec<serde_json::Value>,
     pub incidents: Vec<serde_json::Value>,
     /// The zones created over the API (GeoJSON Features); zone files are
     /// each node's own configuration.
     pub zones: Vec<serde_json::Value>,
 }
+
+fn yes() -> bool {
+    true
+}
+
+/// Target size of one [`SarSnapshot`] part (NATS's default max payload is 1 MiB).
+pub const SAR_SNAPSHOT_PART_BYTES: usize = 256 * 1024;
 
 /// What an organisation shares with partners (`share.<org>.picture`):
 /// vessels (already filtered by its export rules) and removals.

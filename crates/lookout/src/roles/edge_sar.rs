@@ -16,6 +16,7 @@ use broadcast::sar_channel::SarKind;
 use broadcast::{Hub, PictureApi, VesselView};
 use bus::payload::{SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply};
 use bus::{subjects, BusStats};
+use futures_util::StreamExt;
 use sar::{rank, InterceptModel, LatLon, Pursuer, Target};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -36,6 +37,14 @@ pub struct SarMirror {
     seq: u64,
     contacts: HashMap<String, Value>,
     incidents: HashMap<String, Value>,
+    /// Snapshot parts taken so far (while loading one).
+    parts: u32,
+}
+
+/// The number the next snapshot part must have (and count it).
+fn fresh_parts(m: &mut SarMirror) -> u32 {
+    m.parts += 1;
+    m.parts - 1
 }
 
 fn version(v: &Value) -> u64 {
@@ -107,49 +116,81 @@ impl EdgeApi {
     /// Load the core's contacts, incidents and zones; tell clients what
     /// changed.
     pub(super) async fn sar_snapshot(&self, hub: &Hub) -> Result<(), String> {
-        let answer = tokio::time::timeout(
-            WRITE_TIMEOUT,
-            self.bus.client.request(subjects::SAR_SNAPSHOT, "{}".into()),
-        )
-        .await
-        .map_err(|_| "no core answered the SAR snapshot request".to_string())?
-        .map_err(|e| format!("SAR snapshot: {e}"))?;
-        let snap: SarSnapshot =
-            serde_json::from_slice(&answer.payload).map_err(|e| format!("SAR snapshot: {e}"))?;
-        let mut fresh = SarMirror {
-            core: Some(snap.core),
-            seq: snap.seq,
-            ..SarMirror::default()
-        };
+        let client = &self.bus.client;
+        let inbox = client.new_inbox();
+        let mut sub = client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        client
+            .publish_with_reply(subjects::SAR_SNAPSHOT, inbox, "{}".into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut fresh = SarMirror::default();
+        let mut zones = Vec::new();
+        let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, sub.next())
+                .await
+                .map_err(|_| "no core answered the SAR snapshot request".to_string())?
+                .ok_or("SAR snapshot subscription closed")?;
+            let part: SarSnapshot = match serde_json::from_slice(&msg.payload) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!("edge: bad SAR snapshot part: {e}");
+                    BusStats::add(&self.bus.stats.bad_messages, 1);
+                    continue;
+                }
+            };
+            // Several cores may answer: keep the first one's parts.
+            if fresh.core.get_or_insert_with(|| part.core.clone()) != &part.core {
+                continue;
+            }
+            if part.part != fresh_parts(&mut fresh) {
+                return Err("SAR snapshot parts out of order".into());
+            }
+            fresh.seq = part.seq;
+            for c in part.contacts {
+                if let Some(id) = c["id"].as_str() {
+                    fresh.contacts.insert(id.to_string(), c);
+                }
+            }
+            for i in part.incidents {
+                if let Some(id) = i["id"].as_str() {
+                    fresh.incidents.insert(id.to_string(), i);
+                }
+            }
+            zones.extend(part.zones);
+            if part.last {
+                break;
+            }
+        }
         let mut changed = Vec::new();
         {
             let mut m = self.sar_write();
-            for c in snap.contacts {
-                let id = c["id"].as_str().unwrap_or_default().to_string();
+            for (id, c) in &fresh.contacts {
                 if m.contacts
-                    .get(&id)
-                    .is_none_or(|old| version(old) != version(&c))
+                    .get(id)
+                    .is_none_or(|old| version(old) != version(c))
                 {
                     changed.push((SarKind::Contact, c.to_string()));
                 }
-                fresh.contacts.insert(id, c);
             }
-            for i in snap.incidents {
-                let id = i["id"].as_str().unwrap_or_default().to_string();
+            for (id, i) in &fresh.incidents {
                 if m.incidents
-                    .get(&id)
-                    .is_none_or(|old| version(old) != version(&i))
+                    .get(id)
+                    .is_none_or(|old| version(old) != version(i))
                 {
                     changed.push((SarKind::Incident, i.to_string()));
                 }
-                fresh.incidents.insert(id, i);
             }
+            fresh.parts = 0;
             *m = fresh;
         }
         for (kind, text) in changed {
             hub.publish_sar(kind, text.into());
         }
-        if self.sync_zones(&snap.zones) {
+        if self.sync_zones(&zones) {
             hub.zones_changed();
         }
         let m = self.sar_read();

@@ -14,7 +14,9 @@ use crate::state::LiveState;
 use broadcast::api::{SarApi, SarFailure};
 use broadcast::sar_channel::SarKind;
 use broadcast::{Hub, PictureApi};
-use bus::payload::{SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply};
+use bus::payload::{
+    SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply, SAR_SNAPSHOT_PART_BYTES,
+};
 use bus::{subjects, Bus, BusStats};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -216,8 +218,11 @@ impl Answered {
     }
 }
 
-/// The core's contacts, incidents and API zones, numbered.
-fn snapshot(api: &dyn PictureApi, state: &LiveState, out: &ChangeOut) -> SarSnapshot {
+/// The core's contacts, incidents and API zones, numbered, in parts of
+/// about [`SAR_SNAPSHOT_PART_BYTES`] (serialised).
+fn snapshot(api: &dyn PictureApi, state: &LiveState, out: &ChangeOut) -> Vec<Vec<u8>> {
+    // The number first, then the state: a change made in between is in
+    // the state and is applied again (harmlessly) by the edge.
     let seq = out.seq();
     let list = |v: Option<Value>| match v {
         Some(Value::Array(a)) => a,
@@ -232,13 +237,55 @@ fn snapshot(api: &dyn PictureApi, state: &LiveState, out: &ChangeOut) -> SarSnap
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    SarSnapshot {
-        core: out.core.clone(),
+    split(&out.core, seq, contacts, incidents, zones)
+        .iter()
+        .map(|p| serde_json::to_vec(p).unwrap_or_default())
+        .collect()
+}
+
+/// Cut a snapshot into parts of about [`SAR_SNAPSHOT_PART_BYTES`]; the last
+/// has `last` set.
+fn split(
+    core: &str,
+    seq: u64,
+    contacts: Vec<Value>,
+    incidents: Vec<Value>,
+    zones: Vec<Value>,
+) -> Vec<SarSnapshot> {
+    let empty = |part: u32| SarSnapshot {
+        core: core.to_string(),
         seq,
-        contacts,
-        incidents,
-        zones,
+        part,
+        last: false,
+        contacts: Vec::new(),
+        incidents: Vec::new(),
+        zones: Vec::new(),
+    };
+    let mut parts = vec![empty(0)];
+    let mut bytes = 0;
+    let items = contacts
+        .into_iter()
+        .map(|v| (0, v))
+        .chain(incidents.into_iter().map(|v| (1, v)))
+        .chain(zones.into_iter().map(|v| (2, v)));
+    for (kind, v) in items {
+        let size = v.to_string().len();
+        if bytes > 0 && bytes + size > SAR_SNAPSHOT_PART_BYTES {
+            parts.push(empty(parts.len() as u32));
+            bytes = 0;
+        }
+        bytes += size;
+        let p = parts.last_mut().expect("one part at least");
+        match kind {
+            0 => p.contacts.push(v),
+            1 => p.incidents.push(v),
+            _ => p.zones.push(v),
+        }
     }
+    if let Some(p) = parts.last_mut() {
+        p.last = true;
+    }
+    parts
 }
 
 /// Answer forwarded writes and snapshot requests until `stop`. Writes are
@@ -321,16 +368,49 @@ pub async fn serve(
                 let Some(msg) = msg else { return };
                 let Some(reply_to) = msg.reply.clone() else { continue };
                 let (api, state, out) = (api.clone(), state.clone(), out.clone());
-                let body = tokio::task::spawn_blocking(move || {
-                    serde_json::to_vec(&snapshot(&*api, &state, &out)).unwrap_or_default()
-                })
-                .await
-                .unwrap_or_default();
-                if let Err(e) = bus.client.publish(reply_to, body.into()).await {
-                    tracing::warn!("core: SAR snapshot not sent: {e}");
+                let parts = tokio::task::spawn_blocking(move || snapshot(&*api, &state, &out))
+                    .await
+                    .unwrap_or_default();
+                for body in parts {
+                    if let Err(e) = bus.client.publish(reply_to.clone(), body.into()).await {
+                        tracing::warn!("core: SAR snapshot part not sent: {e}");
+                        break;
+                    }
                 }
             }
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn snapshots_are_cut_into_parts_that_keep_everything() {
+        let long = "x".repeat(1000);
+        let contacts: Vec<Value> = (0..700)
+            .map(|i| json!({"id": format!("c-{i:06}"), "description": long}))
+            .collect();
+        let incidents = vec![json!({"id": "i-000001"})];
+        let zones = vec![json!({"type": "Feature", "properties": {"id": "z"}})];
+        let parts = split("core-1", 9, contacts, incidents, zones);
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        for (i, p) in parts.iter().enumerate() {
+            assert_eq!(p.part as usize, i);
+            assert_eq!(p.last, i == parts.len() - 1);
+            assert_eq!(p.seq, 9);
+            assert!(serde_json::to_vec(p).unwrap().len() < SAR_SNAPSHOT_PART_BYTES + 2048);
+        }
+        let n: usize = parts.iter().map(|p| p.contacts.len()).sum();
+        assert_eq!(n, 700);
+        assert_eq!(parts.iter().map(|p| p.incidents.len()).sum::<usize>(), 1);
+        assert_eq!(parts.iter().map(|p| p.zones.len()).sum::<usize>(), 1);
+        // Nothing at all is still one (last) part.
+        let empty = split("core-1", 0, vec![], vec![], vec![]);
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].last);
     }
 }
