@@ -2,8 +2,8 @@
 //! (started here on 127.0.0.1 with JetStream in a temp folder) with one
 //! core and two edge `lookout serve` processes: a contact, an incident and
 //! a zone made on edge 1 are on edge 2 over HTTP and on its WebSocket
-//! `contacts` channel; while the core is down a write at an edge is refused
-//! with 503 after its timeout; after the core is killed with SIGKILL and
+//! `contacts` channel; while the core is down a contact or zone write at an
+//! edge is refused with 503 after its timeout; after the core is killed with SIGKILL and
 //! restarted on the same state folder, both edges still have them and a
 //! sighting added at edge 2 reaches edge 1; a write repeated with the same
 //! request id is applied once.
@@ -206,6 +206,12 @@ async fn sar_written_at_one_edge_reaches_the_core_and_every_edge() {
         Some(&json!({"description": "never saved", "lat": 35.0, "lon": 12.0})),
     )
     .await;
+    assert_eq!(st, 503, "{v}");
+    assert!(
+        v["error"].as_str().unwrap_or_default().contains("core"),
+        "{v}"
+    );
+    let (st, v) = request(&edge2.addr, "PUT", "/api/zones/never", Some(&zone)).await;
     assert_eq!(st, 503, "{v}");
     // The core comes back on its state folder: everything is still there,
     // on both edges.

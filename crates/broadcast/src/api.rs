@@ -49,6 +49,17 @@ pub trait PictureApi: Send + Sync + 'static {
     fn put_zone(&self, id: &str, feature: serde_json::Value) -> Result<(), String>;
     /// Delete a zone; `Ok(false)` when there was none.
     fn delete_zone(&self, id: &str) -> Result<bool, String>;
+    /// [`PictureApi::put_zone`] with the HTTP status of a refusal (422 by
+    /// default); a cluster edge answers 503 when the core did not confirm.
+    fn put_zone_with_status(&self, id: &str, feature: serde_json::Value) -> Result<(), SarFailure> {
+        self.put_zone(id, feature)
+            .map_err(|e| SarFailure::new(422, e))
+    }
+    /// [`PictureApi::delete_zone`] with the HTTP status of a failure (500
+    /// by default); a cluster edge answers 503 when the core did not confirm.
+    fn delete_zone_with_status(&self, id: &str) -> Result<bool, SarFailure> {
+        self.delete_zone(id).map_err(|e| SarFailure::new(500, e))
+    }
     /// Feed status.
     fn sources(&self) -> serde_json::Value;
     /// Alerts, optionally by state and since a time.

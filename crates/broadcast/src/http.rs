@@ -378,8 +378,8 @@ async fn put_zone(
     let feature: Value = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("zone must be a GeoJSON Feature: {e}")))?;
     s.api
-        .put_zone(&id, feature)
-        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        .put_zone_with_status(&id, feature)
+        .map_err(sar_error)?;
     s.hub.zones_changed();
     Ok(Json(json!({"id": id, "status": "saved"})))
 }
@@ -391,13 +391,13 @@ async fn delete_zone(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, &q, Role::Operator)?;
-    match s.api.delete_zone(&id) {
+    match s.api.delete_zone_with_status(&id) {
         Ok(true) => {
             s.hub.zones_changed();
             Ok(Json(json!({"id": id, "status": "deleted"})))
         }
         Ok(false) => Err(ApiError(StatusCode::NOT_FOUND, format!("no zone {id:?}"))),
-        Err(e) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, e)),
+        Err(e) => Err(sar_error(e)),
     }
 }
 

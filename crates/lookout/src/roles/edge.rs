@@ -491,10 +491,22 @@ impl PictureApi for EdgeApi {
     }
 
     fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
-        self.forward_put_zone(id, feature)
+        self.forward_put_zone(id, feature).map_err(|f| f.message)
     }
 
     fn delete_zone(&self, id: &str) -> Result<bool, String> {
+        self.forward_delete_zone(id).map_err(|f| f.message)
+    }
+
+    fn put_zone_with_status(
+        &self,
+        id: &str,
+        feature: Value,
+    ) -> Result<(), broadcast::api::SarFailure> {
+        self.forward_put_zone(id, feature)
+    }
+
+    fn delete_zone_with_status(&self, id: &str) -> Result<bool, broadcast::api::SarFailure> {
         self.forward_delete_zone(id)
     }
 

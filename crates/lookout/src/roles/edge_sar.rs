@@ -362,7 +362,7 @@ impl EdgeApi {
     }
 
     /// Zone writes (`PUT`/`DELETE /api/zones/{id}`) go to the core too.
-    pub(super) fn forward_put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
+    pub(super) fn forward_put_zone(&self, id: &str, feature: Value) -> Result<(), SarFailure> {
         let mut stored = feature.clone();
         self.forward(
             "",
@@ -370,8 +370,7 @@ impl EdgeApi {
                 id: id.into(),
                 feature,
             },
-        )
-        .map_err(|f| f.message)?;
+        )?;
         if let Some(p) = stored.get_mut("properties").and_then(Value::as_object_mut) {
             p.insert("id".into(), json!(id));
         }
@@ -379,14 +378,14 @@ impl EdgeApi {
         Ok(())
     }
 
-    pub(super) fn forward_delete_zone(&self, id: &str) -> Result<bool, String> {
+    pub(super) fn forward_delete_zone(&self, id: &str) -> Result<bool, SarFailure> {
         match self.forward("", SarOp::DeleteZone { id: id.into() }) {
             Ok(_) => {
                 self.apply_zone(id, None);
                 Ok(true)
             }
             Err(f) if f.status == 404 => Ok(false),
-            Err(f) => Err(f.message),
+            Err(f) => Err(f),
         }
     }
 

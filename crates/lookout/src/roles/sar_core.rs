@@ -174,13 +174,12 @@ fn apply(api: &dyn PictureApi, hub: &Hub, w: SarWrite) -> SarWriteReply {
             .and_then(|s| s.incident_action(&id, who, body))
             .map(|v| (Some(SarKind::Incident), v)),
         SarOp::PutZone { id, feature } => api
-            .put_zone(&id, feature)
-            .map(|()| (None, serde_json::json!({"id": id, "status": "saved"})))
-            .map_err(|e| SarFailure::new(422, e)),
-        SarOp::DeleteZone { id } => match api.delete_zone(&id) {
+            .put_zone_with_status(&id, feature)
+            .map(|()| (None, serde_json::json!({"id": id, "status": "saved"}))),
+        SarOp::DeleteZone { id } => match api.delete_zone_with_status(&id) {
             Ok(true) => Ok((None, serde_json::json!({"id": id, "status": "deleted"}))),
             Ok(false) => Err(SarFailure::new(404, format!("no zone {id:?}"))),
-            Err(e) => Err(SarFailure::new(500, e)),
+            Err(e) => Err(e),
         },
     };
     match result {
