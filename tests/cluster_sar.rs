@@ -4,8 +4,9 @@
 //! a zone made on edge 1 are on edge 2 over HTTP and on its WebSocket
 //! `contacts` channel; while the core is down a contact or zone write at an
 //! edge is refused with 503 after its timeout; after the core is killed with SIGKILL and
-//! restarted on the same state folder, both edges still have them and a
-//! sighting added at edge 2 reaches edge 1; a write repeated with the same
+//! restarted on the same state folder, both edges still have them, a
+//! sighting added at edge 2 reaches edge 1 and a contact made on the core's
+//! own API reaches the edges; a write repeated with the same
 //! request id is applied once.
 
 use futures_util::{SinkExt, StreamExt};
@@ -246,6 +247,22 @@ async fn sar_written_at_one_edge_reaches_the_core_and_every_edge() {
     })
     .await;
     assert_eq!(v["track"].as_array().unwrap().len(), 3, "{v}");
+    // A contact made on the core's own HTTP API reaches the edges too.
+    let core_addr = core.as_ref().unwrap().addr.clone();
+    let (st, v) = request(
+        &core_addr,
+        "POST",
+        "/api/contacts",
+        Some(&json!({"description": "fishing boat adrift", "lat": 35.4, "lon": 12.6})),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    until(
+        &edge1.addr,
+        &format!("/api/contacts/{}", v["id"].as_str().unwrap()),
+        |_| true,
+    )
+    .await;
     let (st, v) = request(&edge1.addr, "DELETE", "/api/zones/search-1", None).await;
     assert_eq!(st, 200, "{v}");
     until(&edge2.addr, "/api/zones", |z| !has_zone(z, "search-1")).await;
