@@ -4,7 +4,8 @@
 //! a zone made on edge 1 are on edge 2 over HTTP and on its WebSocket
 //! `contacts` channel; while the core is down a contact or zone write at an
 //! edge is refused with 503 after its timeout; after the core is killed with SIGKILL and
-//! restarted on the same state folder, both edges still have them, a
+//! restarted on the same state folder, it has them, a new edge loads them
+//! from it, both edges still have them, a
 //! sighting added at edge 2 reaches edge 1 and a contact made on the core's
 //! own API reaches the edges; a write repeated with the same
 //! request id is applied once.
@@ -226,6 +227,16 @@ async fn sar_written_at_one_edge_reaches_the_core_and_every_edge() {
         until(&e.addr, &format!("/api/incidents/{iid}"), |_| true).await;
         until(&e.addr, "/api/zones", |z| has_zone(z, "search-1")).await;
     }
+    // The restarted core has them from its state database, and a new edge
+    // loads them from it.
+    let core_addr = core.as_ref().unwrap().addr.clone();
+    until(&core_addr, &format!("/api/contacts/{cid}"), |_| true).await;
+    until(&core_addr, &format!("/api/incidents/{iid}"), |_| true).await;
+    let edge3 = role("edge3", "edge", &url);
+    until(&edge3.addr, &format!("/api/contacts/{cid}"), |_| true).await;
+    until(&edge3.addr, &format!("/api/incidents/{iid}"), |_| true).await;
+    until(&edge3.addr, "/api/zones", |z| has_zone(z, "search-1")).await;
+    drop(edge3);
     // Writes flow again, from edge 2 to edge 1.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let updated = loop {
@@ -248,7 +259,6 @@ async fn sar_written_at_one_edge_reaches_the_core_and_every_edge() {
     .await;
     assert_eq!(v["track"].as_array().unwrap().len(), 3, "{v}");
     // A contact made on the core's own HTTP API reaches the edges too.
-    let core_addr = core.as_ref().unwrap().addr.clone();
     let (st, v) = request(
         &core_addr,
         "POST",
