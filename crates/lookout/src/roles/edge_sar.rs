@@ -11,13 +11,14 @@
 //! checked the token) and answered only after the core stored them.
 
 use super::edge::EdgeApi;
+use crate::state::sar_api::{can_help, intercepts_answer, pursuer, SEARCH_RADIUS_NM};
 use broadcast::api::{SarApi, SarFailure};
 use broadcast::sar_channel::SarKind;
 use broadcast::{Hub, PictureApi, VesselView};
 use bus::payload::{SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply};
 use bus::{subjects, BusStats};
 use futures_util::StreamExt;
-use sar::{rank, InterceptModel, LatLon, Pursuer, Target};
+use sar::{LatLon, Pursuer, Target};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -27,8 +28,6 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// One attempt; a write unanswered this long is sent again with the same
 /// request id (the core answers a repeat without applying it twice).
 const ATTEMPT: Duration = Duration::from_millis(2500);
-/// How far from a target candidates are looked for (as the single process).
-const SEARCH_RADIUS_NM: f64 = 300.0;
 
 /// The mirrored contacts and incidents of one core run.
 #[derive(Default)]
@@ -85,16 +84,7 @@ fn bad(m: impl Into<String>) -> SarFailure {
     SarFailure::new(400, m)
 }
 
-fn round(v: f64, d: i32) -> f64 {
-    let f = 10f64.powi(d);
-    (v * f).round() / f
-}
-
 /// Classes that can go to help (as the single process).
-fn can_help(class: &str) -> bool {
-    matches!(class, "A" | "B" | "sar_aircraft" | "own_asset" | "unknown")
-}
-
 fn contact_target(c: &Value) -> Option<Target> {
     let pos = LatLon::new(c["lat"].as_f64()?, c["lon"].as_f64()?);
     let t = c["time_ms"].as_i64()?;
@@ -417,54 +407,11 @@ impl EdgeApi {
                             <= SEARCH_RADIUS_NM
                     })
                 })
-                .map(|v| {
-                    let p = Pursuer::new(
-                        LatLon::new(v.lat, v.lon),
-                        v.last_seen,
-                        v.sog.unwrap_or(0.0),
-                        v.cog,
-                    );
-                    (v.clone(), p)
-                })
+                .map(|v| (v.clone(), pursuer(v)))
                 .collect();
             (now, candidates)
         };
-        let model = InterceptModel::default();
-        let ts: Vec<Target> = targets.iter().map(|(_, t)| *t).collect();
-        let ranked = rank(&ts, candidates, now, &model, k);
-        let vessels: Vec<Value> = ranked
-            .into_iter()
-            .map(|r| {
-                let x = r.intercept;
-                json!({
-                    "vessel": r.key,
-                    "target": targets[r.target].0,
-                    "distance_nm": round(r.distance_nm, 2),
-                    "reachable": x.is_some(),
-                    "time_to_intercept_min": x.map(|x| round(x.minutes, 1)),
-                    "eta": x.map(|x| sar::contact::format_time(now + (x.minutes * 60_000.0) as i64)),
-                    "intercept": x.map(|x| json!({"lat": round(x.point.lat, 5), "lon": round(x.point.lon, 5)})),
-                    "steer_deg": x.map(|x| round(x.steer_deg, 1)),
-                    "turn_deg": x.map(|x| round(x.turn_deg, 1)),
-                    "assigned": assigned.contains(&r.key.mmsi),
-                })
-            })
-            .collect();
-        json!({
-            "time": sar::contact::format_time(now),
-            "targets": targets.iter().map(|(id, t)| {
-                let p = t.at(now as f64);
-                json!({"id": id, "lat": round(p.lat, 5), "lon": round(p.lon, 5),
-                       "course_deg": t.drift.map(|d| d.0), "speed_kn": t.drift.map(|d| d.1)})
-            }).collect::<Vec<_>>(),
-            "model": {
-                "turn_rate_deg_per_min": model.turn_rate_deg_per_min,
-                "max_dead_reckoning_min": model.max_dead_reckoning_min,
-                "min_speed_kn": model.min_speed_kn,
-                "search_radius_nm": SEARCH_RADIUS_NM,
-            },
-            "vessels": vessels,
-        })
+        intercepts_answer(targets, candidates, now, assigned, k)
     }
 }
 

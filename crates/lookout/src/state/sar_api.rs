@@ -324,12 +324,71 @@ struct StatusBody {
 
 /// Classes that can go to help (not beacons, aids to navigation, base
 /// stations).
-fn can_help(class: &str) -> bool {
+pub(crate) fn can_help(class: &str) -> bool {
     matches!(class, "A" | "B" | "sar_aircraft" | "own_asset" | "unknown")
 }
 
 /// How far from a target candidates are looked for, nautical miles.
-const SEARCH_RADIUS_NM: f64 = 300.0;
+pub(crate) const SEARCH_RADIUS_NM: f64 = 300.0;
+
+/// A vessel as a pursuer: where it was, when, at what speed and course.
+pub(crate) fn pursuer(v: &VesselView) -> Pursuer {
+    Pursuer::new(
+        LatLon::new(v.lat, v.lon),
+        v.last_seen,
+        v.sog.unwrap_or(0.0),
+        v.cog,
+    )
+}
+
+/// The answer of `/api/contacts/{id}/intercepts` and
+/// `/api/incidents/{id}/intercepts`: the `k` candidates that reach
+/// `targets` first at `now`, with the model used (the single process and a
+/// cluster edge rank the same way, each from its own picture).
+pub(crate) fn intercepts_answer(
+    targets: &[(String, Target)],
+    candidates: Vec<(VesselView, Pursuer)>,
+    now: i64,
+    assigned: &BTreeSet<u32>,
+    k: usize,
+) -> Value {
+    let model = InterceptModel::default();
+    let ts: Vec<Target> = targets.iter().map(|(_, t)| *t).collect();
+    let ranked = rank(&ts, candidates, now, &model, k);
+    let vessels: Vec<Value> = ranked
+        .into_iter()
+        .map(|r| {
+            let x = r.intercept;
+            json!({
+                "vessel": r.key,
+                "target": targets[r.target].0,
+                "distance_nm": round(r.distance_nm, 2),
+                "reachable": x.is_some(),
+                "time_to_intercept_min": x.map(|x| round(x.minutes, 1)),
+                "eta": x.map(|x| sar::contact::format_time(now + (x.minutes * 60_000.0) as i64)),
+                "intercept": x.map(|x| json!({"lat": round(x.point.lat, 5), "lon": round(x.point.lon, 5)})),
+                "steer_deg": x.map(|x| round(x.steer_deg, 1)),
+                "turn_deg": x.map(|x| round(x.turn_deg, 1)),
+                "assigned": assigned.contains(&r.key.mmsi),
+            })
+        })
+        .collect();
+    json!({
+        "time": sar::contact::format_time(now),
+        "targets": targets.iter().map(|(id, t)| {
+            let p = t.at(now as f64);
+            json!({"id": id, "lat": round(p.lat, 5), "lon": round(p.lon, 5),
+                   "course_deg": t.drift.map(|d| d.0), "speed_kn": t.drift.map(|d| d.1)})
+        }).collect::<Vec<_>>(),
+        "model": {
+            "turn_rate_deg_per_min": model.turn_rate_deg_per_min,
+            "max_dead_reckoning_min": model.max_dead_reckoning_min,
+            "min_speed_kn": model.min_speed_kn,
+            "search_radius_nm": SEARCH_RADIUS_NM,
+        },
+        "vessels": vessels,
+    })
+}
 
 impl LiveState {
     /// The picture's clock (message time), or the wall clock before the
@@ -529,12 +588,7 @@ impl LiveState {
             if !seen.insert(v.mmsi) {
                 return;
             }
-            let p = Pursuer::new(
-                LatLon::new(v.lat, v.lon),
-                v.last_seen,
-                v.sog.unwrap_or(0.0),
-                v.cog,
-            );
+            let p = pursuer(&v);
             out.push((v, p));
         };
         {
@@ -566,43 +620,9 @@ impl LiveState {
         k: usize,
     ) -> Value {
         let now = self.now_ms();
-        let model = InterceptModel::default();
         let ts: Vec<Target> = targets.iter().map(|(_, t)| *t).collect();
         let candidates = self.candidates(&ts, exclude);
-        let ranked = rank(&ts, candidates, now, &model, k);
-        let vessels: Vec<Value> = ranked
-            .into_iter()
-            .map(|r| {
-                let x = r.intercept;
-                json!({
-                    "vessel": r.key,
-                    "target": targets[r.target].0,
-                    "distance_nm": round(r.distance_nm, 2),
-                    "reachable": x.is_some(),
-                    "time_to_intercept_min": x.map(|x| round(x.minutes, 1)),
-                    "eta": x.map(|x| sar::contact::format_time(now + (x.minutes * 60_000.0) as i64)),
-                    "intercept": x.map(|x| json!({"lat": round(x.point.lat, 5), "lon": round(x.point.lon, 5)})),
-                    "steer_deg": x.map(|x| round(x.steer_deg, 1)),
-                    "turn_deg": x.map(|x| round(x.turn_deg, 1)),
-                    "assigned": assigned.contains(&r.key.mmsi),
-                })
-            })
-            .collect();
-        json!({
-            "time": sar::contact::format_time(now),
-            "targets": targets.iter().map(|(id, t)| {
-                let p = t.at(now as f64);
-                json!({"id": id, "lat": round(p.lat, 5), "lon": round(p.lon, 5),
-                       "course_deg": t.drift.map(|d| d.0), "speed_kn": t.drift.map(|d| d.1)})
-            }).collect::<Vec<_>>(),
-            "model": {
-                "turn_rate_deg_per_min": model.turn_rate_deg_per_min,
-                "max_dead_reckoning_min": model.max_dead_reckoning_min,
-                "min_speed_kn": model.min_speed_kn,
-                "search_radius_nm": SEARCH_RADIUS_NM,
-            },
-            "vessels": vessels,
-        })
+        intercepts_answer(targets, candidates, now, assigned, k)
     }
 }
 
