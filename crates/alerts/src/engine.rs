@@ -1,11 +1,15 @@
 //! The engine: routes the picture's events to the rules, runs their clocks
 //! on message time, and hands out the alert changes.
 //!
-//! The pipeline calls, per batch and under the picture's lock:
-//! [`AlertEngine::on_message`] for each decoded message (beacons' safety
-//! texts), [`AlertEngine::on_event`] for each drained picture event, then
-//! [`AlertEngine::tick`] with the picture's clock; and takes the changes
-//! with [`AlertEngine::take_changes`] for its sinks.
+//! The engine (`crates/engine`) drives it one message at a time:
+//! [`AlertEngine::tick`] when message time moves forward (the time-based
+//! rules fire what fell due, each at its exact due time, from the state as
+//! of the messages before), then [`AlertEngine::on_event`] for each picture
+//! event that message caused — with the picture exactly as that message
+//! left it — and [`AlertEngine::on_message`] for beacons' safety texts.
+//! Decisions therefore depend on message time and on each vessel's own
+//! reports only: never on batch sizes, replay speed or unrelated traffic.
+//! Changes are taken with [`AlertEngine::take_changes`] for the sinks.
 
 use crate::alert::{Alert, AlertState};
 use crate::book::{AlertBook, BookStats};
@@ -81,7 +85,7 @@ impl AlertEngine {
                     let zone = rules::alert_zones(p, v).next().map(|z| z.id.clone());
                     self.gap.heard(&mut self.book, mmsi, time, pos, zone);
                     self.loiter.report(&mut self.book, cfg, p, mmsi, time);
-                    self.encounter.report(cfg, p, mmsi, time);
+                    self.encounter.report(&mut self.book, cfg, p, mmsi, time);
                     rules::nav::report(&mut self.book, p, mmsi, time);
                 }
             }
@@ -100,6 +104,7 @@ impl AlertEngine {
                 self.gap.heard(&mut self.book, *mmsi, *time_ms, pos, zone);
             }
             Event::VesselLost { mmsi, time_ms, .. } => {
+                self.encounter.silent(&mut self.book, *mmsi, *time_ms);
                 distress::ended(
                     &mut self.book,
                     *mmsi,
@@ -116,6 +121,7 @@ impl AlertEngine {
                 );
                 self.zone.removed(*mmsi);
                 self.loiter.forget(&mut self.book, *mmsi, *time_ms);
+                self.encounter.forget(&mut self.book, *mmsi, *time_ms);
                 for s in self.book.open_for(*mmsi) {
                     if matches!(
                         s.kind,

@@ -6,11 +6,12 @@
 //! JSON once, when it is published ([`VesselWire`]), and that text is shared
 //! by every client that receives it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// One vessel as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One vessel as clients see it. It reads back from its own JSON (a
+/// cluster edge mirrors the core's views this way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VesselView {
     pub mmsi: u32,
     pub lat: f64,
@@ -29,16 +30,29 @@ pub struct VesselView {
     pub class: String,
     pub nav_status: Option<u8>,
     /// Message time of the last report, RFC 3339 UTC.
-    #[serde(serialize_with = "rfc3339_ms")]
+    #[serde(serialize_with = "rfc3339_ms", deserialize_with = "from_rfc3339_ms")]
     pub last_seen: i64,
     /// `live`, `stale` or `lost`.
     pub state: String,
     /// Ids of the zones the vessel is in.
+    #[serde(default)]
     pub zones: Vec<String>,
 }
 
 fn rfc3339_ms<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*ms))
+}
+
+fn from_rfc3339_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_time(&text).ok_or_else(|| serde::de::Error::custom("last_seen: not an RFC 3339 time"))
+}
+
+/// A UNIX time in ms from RFC 3339 (the inverse of [`format_time`]).
+pub fn parse_time(text: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339(text).ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_millis()).ok()
 }
 
 /// RFC 3339 UTC with milliseconds for a UNIX time in ms.

@@ -130,6 +130,17 @@ impl Router {
         }
     }
 
+    /// Decode a line that belongs to no registered source (a recording
+    /// replayed outside a server): AIS only, the caller's context.
+    pub fn handle_raw(
+        &mut self,
+        raw: &[u8],
+        ctx: &lookout_ais::LineContext,
+        sink: impl FnMut(Decoded),
+    ) -> Result<(), lookout_ais::DecodeError> {
+        self.decoder.decode_line_with(raw, ctx, sink)
+    }
+
     /// Route a batch.
     pub fn handle_batch(&mut self, lines: &[Line], mut sink: impl FnMut(Event)) {
         for line in lines {

@@ -10,7 +10,7 @@
 //! - `lookout replay FILE|DIR ...` — the pipeline over recordings
 //!   ([`replay`]).
 //! - `lookout serve` — the live picture over WebSocket and HTTP ([`serve`],
-//!   wired from [`config`], [`pipeline`], [`state`] and [`views`]).
+//!   wired from [`config`], [`pipeline`], and [`state`]; the engine is `crates/engine`).
 //! - `lookout history --archive DIR --near LAT,LON --radius NM --from T
 //!   --to T` — who was near a point, from the recorded archive
 //!   ([`history`]).
@@ -27,7 +27,6 @@ mod serve;
 mod simulate;
 mod snapshot;
 mod state;
-mod views;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
-//! `lookout replay`: the live pipeline (decoder → picture) over recordings,
-//! as fast as possible or at N× real time.
+//! `lookout replay`: the engine (decoder → picture → alert rules, the same
+//! [`engine::Engine`] `lookout serve` runs) over recordings, as fast as
+//! possible or at N× real time.
 //!
 //! ```text
 //! lookout replay FILE|DIR ... [--speed N|max] [--from T] [--to T] [--zones PATH] [--alerts-out FILE] [--events-out FILE]
@@ -10,13 +11,13 @@
 //! give byte-identical event and alert output. A progress bar shows on a terminal; a
 //! summary (lines, messages, vessels, events, time span, rate) ends the run.
 
-use alerts::{AlertConfig, AlertEngine};
 use clap::Args;
+use engine::{Engine, EngineConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::archive_reader::ArchiveReader;
 use ingest::timefmt::parse_time;
-use lookout_ais::{Decoder, DecoderOptions, LineContext};
-use spatial_index::{Picture, PictureConfig, ZoneIndex};
+use lookout_ais::LineContext;
+use spatial_index::ZoneIndex;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,8 +102,9 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         .map_err(|e| format!("--to: {e}"))?;
     let zones = ZoneIndex::load(&zone_paths(&args.zones)).map_err(|e| e.to_string())?;
     let zone_count = zones.len();
-    let mut picture = Picture::new(PictureConfig::default(), zones);
-    let mut decoder = Decoder::new(DecoderOptions::default());
+    let mut engine = Engine::standalone(EngineConfig::default(), zones);
+    engine.track_changes(false);
+    engine.keep_events(args.events_out.is_some());
     let reader = ArchiveReader::open(&args.paths)
         .map_err(|e| e.to_string())?
         .with_range(from, to);
@@ -133,12 +135,11 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
     };
     let mut events_out = create(&args.events_out)?;
     let mut alerts_out = create(&args.alerts_out)?;
-    let mut engine = AlertEngine::new(AlertConfig::default());
     let mut alert_count = 0u64;
 
     let wall_start = Instant::now();
     let mut sources = ingest::archive_reader::SourceIds::default();
-    let (mut lines, mut messages, mut events, mut bytes) = (0u64, 0u64, 0u64, 0u64);
+    let (mut lines, mut bytes) = (0u64, 0u64);
     let (mut first_ms, mut last_ms): (Option<i64>, Option<i64>) = (None, None);
     let mut pace_origin: Option<(i64, Instant)> = None;
     for line in reader {
@@ -162,24 +163,25 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
             source,
             received_ms: t,
         };
-        let _ = decoder.decode_line_with(&line.raw, &ctx, |d| {
-            picture.apply(&d, t);
-            if let Some(mt) = d.time_ms(t) {
-                engine.on_message(&d, mt, &picture);
-            }
-            messages += 1;
-        });
+        let _ = engine.feed_raw(&line.raw, &ctx);
         if lines % 4096 == 0 {
-            events += drain(&mut picture, &mut engine, events_out.as_mut())?;
+            write_events(&mut engine, events_out.as_mut())?;
             alert_count += write_alerts(&mut engine, alerts_out.as_mut())?;
             if let Some(b) = &bar {
                 b.set_position(bytes.min(total_bytes));
-                b.set_message(format!("{messages} messages, {} vessels", picture.len()));
+                b.set_message(format!(
+                    "{} messages, {} vessels",
+                    engine.messages(),
+                    engine.picture().len()
+                ));
             }
         }
     }
-    events += drain(&mut picture, &mut engine, events_out.as_mut())?;
+    engine.finish();
+    write_events(&mut engine, events_out.as_mut())?;
+    let events = engine.events_total();
     alert_count += write_alerts(&mut engine, alerts_out.as_mut())?;
+    let messages = engine.messages();
     for w in [events_out, alerts_out].into_iter().flatten() {
         let mut w = w;
         w.flush().map_err(|e| e.to_string())?;
@@ -197,40 +199,30 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         ),
         _ => "no timed lines".into(),
     };
-    let st = decoder.stats();
+    let st = engine.decode_stats();
     eprintln!(
         "replayed {lines} lines, {messages} messages ({} decode errors), {} vessels, {events} events, {alert_count} alert changes ({} open), {zone_count} zones\n\
          message time {span}\n\
          {:.1} s wall, {:.0} lines/s",
         st.total_errors(),
-        picture.len(),
-        engine.open_count(),
+        engine.picture().len(),
+        engine.rules().open_count(),
         wall,
         lines as f64 / wall.max(1e-9)
     );
     Ok(())
 }
 
-/// Advance the picture's clock to its latest message time, feed its events
-/// to the alert rules and write them out; returns how many.
-fn drain(
-    p: &mut Picture,
-    engine: &mut AlertEngine,
+/// Write the picture events kept since the last call as JSON lines;
+/// returns how many (counted even without a file).
+fn write_events(
+    engine: &mut Engine,
     out: Option<&mut BufWriter<std::fs::File>>,
 ) -> Result<u64, String> {
-    if let Some(now) = p.now_ms() {
-        p.advance_time(now);
-    }
-    let events: Vec<_> = p.events_mut().drain().collect();
-    for e in &events {
-        engine.on_event(&e.event, p);
-    }
-    if let Some(now) = p.now_ms() {
-        engine.tick(now, p);
-    }
+    let events = engine.take_events();
     if let Some(w) = out {
         for e in &events {
-            serde_json::to_writer(&mut *w, &e.event).map_err(|e| e.to_string())?;
+            serde_json::to_writer(&mut *w, e).map_err(|e| e.to_string())?;
             w.write_all(b"\n").map_err(|e| e.to_string())?;
         }
     }
@@ -239,10 +231,10 @@ fn drain(
 
 /// Write the alert changes as JSON lines; returns how many.
 fn write_alerts(
-    engine: &mut AlertEngine,
+    engine: &mut Engine,
     out: Option<&mut BufWriter<std::fs::File>>,
 ) -> Result<u64, String> {
-    let changes = engine.take_changes();
+    let changes = engine.take_alerts();
     if let Some(w) = out {
         for a in &changes {
             w.write_all(a.to_json().as_bytes())

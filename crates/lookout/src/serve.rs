@@ -15,18 +15,16 @@ use crate::pipeline::Pipeline;
 use crate::replay::{parse_speed, zone_paths};
 use crate::state::sar_api::{AckMemory, SarBook};
 use crate::state::{LiveState, Mode};
-use alerts::AlertEngine;
 use broadcast::{AppState, Auth, Hub, Limits};
 use clap::Args;
+use engine::{Engine, EngineConfig};
 use ingest::clock::{Clock, SystemClock};
 use ingest::config::{ReplayConfig, SourceConfig};
 use ingest::recorder::Recorder;
-use ingest::router::Router;
 use ingest::status::SourceRegistry;
 use ingest::{queue, source};
-use lookout_ais::DecoderOptions;
 use simulator::{Scenario, Simulator};
-use spatial_index::{Picture, PictureConfig, ZoneIndex};
+use spatial_index::ZoneIndex;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -212,19 +210,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         _ => None,
     };
 
-    let mut picture = Picture::new(PictureConfig::default(), file_zones);
+    let engine = Engine::new(
+        EngineConfig {
+            alerts: cfg.alerts.clone(),
+            ..EngineConfig::default()
+        },
+        file_zones,
+        registry.clone(),
+    );
     let state = Arc::new(LiveState {
-        picture: Arc::new(RwLock::new(Picture::new(
-            PictureConfig::default(),
-            ZoneIndex::empty(),
-        ))),
-        alerts: Mutex::new(AlertEngine::new(cfg.alerts.clone())),
-        own_assets: Mutex::new(Default::default()),
+        engine: RwLock::new(engine),
         sinks: sinks.clone(),
         registry: registry.clone(),
         queue: monitor,
         mode,
-        decode_stats: Mutex::new(Default::default()),
         rate_milli: Default::default(),
         store: Some(store.clone()),
         sar: Mutex::new(sar_book),
@@ -237,10 +236,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .as_ref()
             .map(|r| crate::history::ArchiveHistory::new(r.directory.clone())),
     });
-    std::mem::swap(
-        &mut *state.picture.write().unwrap_or_else(|e| e.into_inner()),
-        &mut picture,
-    );
     state
         .restore_api_zones(api_zones)
         .map_err(|e| format!("zones created over the API: {e}"))?;
@@ -250,16 +245,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Restart: the picture from the last snapshot plus the archive since.
     let snapshot_path = crate::snapshot::path_in(&args.state_dir);
     if let Some(rc) = recorder_cfg.as_ref().filter(|_| cfg.snapshot.restore) {
-        let (st, hb, sc, sp, dir) = (
+        let (st, sc, sp, dir) = (
             state.clone(),
-            hub.clone(),
             cfg.snapshot.clone(),
             snapshot_path.clone(),
             rc.directory.clone(),
         );
         let now = clock.now_ms();
         let r = tokio::task::spawn_blocking(move || {
-            crate::snapshot::restore_at_start(&st, &hb, &sc, &sp, &dir, now)
+            crate::snapshot::restore_at_start(&st, &sc, &sp, &dir, now)
         })
         .await
         .map_err(|e| format!("restoring the picture: {e}"))?;
@@ -280,11 +274,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let snapshots_every = (recorder.is_some() && cfg.snapshot.interval_secs > 0)
         .then(|| Duration::from_secs(cfg.snapshot.interval_secs));
 
-    let router = Router::new(registry.clone(), DecoderOptions::default());
     let pipeline = Pipeline::new(
         state.clone(),
         hub.clone(),
-        router,
         recorder,
         live.then(|| clock.clone()),
     );
@@ -312,10 +304,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             loop {
                 tick.tick().await;
                 let (state, path, now) = (state.clone(), path.clone(), clock.now_ms());
-                let _ = tokio::task::spawn_blocking(move || {
-                    crate::snapshot::save(&state.picture, now, &path)
-                })
-                .await;
+                let _ =
+                    tokio::task::spawn_blocking(move || crate::snapshot::save(&state, now, &path))
+                        .await;
             }
         })
     });
@@ -410,7 +401,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         // A last snapshot of the drained picture: a clean restart replays
         // almost nothing.
         t.abort();
-        crate::snapshot::save(&state.picture, clock.now_ms(), &snapshot_path);
+        crate::snapshot::save(&state, clock.now_ms(), &snapshot_path);
     }
     state.flush_alert_states();
     sinks.shutdown().await;

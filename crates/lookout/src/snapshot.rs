@@ -39,7 +39,7 @@ use lookout_ais::messages::{
 use lookout_ais::{AisMessage, Decoded};
 use serde::{Deserialize, Serialize};
 use spatial_index::vessel::{Fix, StaticInfo, VesselClass, VesselFlags};
-use spatial_index::{Picture, SharedPicture};
+use spatial_index::Picture;
 
 /// File name of the snapshot in the state directory.
 pub const SNAPSHOT_FILE: &str = "picture-snapshot.jsonl";
@@ -125,10 +125,9 @@ pub struct Snapshot {
     pub bad_lines: u64,
 }
 
-/// Copy every vessel's last state out of the picture (under its read lock,
-/// for as long as the copy takes).
-pub fn take(picture: &SharedPicture, taken_ms: i64) -> Snapshot {
-    let p = picture.read().unwrap_or_else(|e| e.into_inner());
+/// Copy every vessel's last state out of the picture (the caller holds
+/// its read lock for as long as the copy takes).
+pub fn take(p: &Picture, taken_ms: i64) -> Snapshot {
     let vessels = p
         .vessels()
         .map(|v| VesselRecord {
@@ -184,11 +183,16 @@ pub fn write(s: &Snapshot, path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Take and write a snapshot; logs failures (the server goes on).
-pub fn save(picture: &SharedPicture, taken_ms: i64, path: &Path) -> bool {
+/// Take (under the engine's read lock) and write (after releasing it) a
+/// snapshot; logs failures (the server goes on).
+pub fn save(state: &crate::state::LiveState, taken_ms: i64, path: &Path) -> bool {
     let started = std::time::Instant::now();
-    let s = take(picture, taken_ms);
-    match write(&s, path) {
+    let s = take(&state.picture(), taken_ms);
+    write_logged(&s, path, started)
+}
+
+fn write_logged(s: &Snapshot, path: &Path, started: std::time::Instant) -> bool {
+    match write(s, path) {
         Ok(()) => {
             tracing::debug!(vessels = s.vessels.len(), ms = started.elapsed().as_millis() as u64,
                 path = %path.display(), "picture snapshot written");
@@ -425,20 +429,23 @@ fn messages(v: &VesselRecord) -> Vec<(i64, Decoded)> {
     out
 }
 
-/// Apply a snapshot to a picture (normally an empty one): every record's
-/// messages, all in time order. Returns the messages applied.
-pub fn restore(p: &mut Picture, s: &Snapshot) -> usize {
+/// A snapshot's records as messages, all in time order (at one time,
+/// positions before static data: the position report decides the class).
+pub fn restore_messages(s: &Snapshot) -> Vec<(i64, Decoded)> {
     let mut all: Vec<(i64, Decoded)> = s.vessels.iter().flat_map(messages).collect();
-    // Time order; at one time, positions before static data (the position
-    // report decides the class).
     all.sort_by_key(|(t, d)| (*t, d.message.msg_type == 5));
-    let mut applied = 0;
-    for (t, d) in &all {
-        if p.apply(d, Some(*t)) == spatial_index::picture::Outcome::Applied {
-            applied += 1;
-        }
+    all
+}
+
+/// Apply a snapshot to an engine (normally an empty one), through the
+/// same steps as live messages (the rules see the restored vessels as they
+/// would live). Returns the messages applied.
+pub fn restore(e: &mut engine::Engine, s: &Snapshot) -> usize {
+    let before = e.picture().stats().applied;
+    for (t, d) in &restore_messages(s) {
+        e.apply(d, Some(*t));
     }
-    applied
+    (e.picture().stats().applied - before) as usize
 }
 
 /// The snapshot path in a state directory.
@@ -469,7 +476,6 @@ pub struct Restored {
 /// earlier run recorded. Blocking: call it off the async workers.
 pub fn restore_at_start(
     state: &std::sync::Arc<crate::state::LiveState>,
-    hub: &std::sync::Arc<broadcast::Hub>,
     cfg: &SnapshotConfig,
     snapshot_path: &Path,
     archive_dir: &Path,
@@ -486,12 +492,10 @@ pub fn restore_at_start(
                 tracing::warn!(path = %snapshot_path.display(), bad_lines = s.bad_lines, "snapshot lines skipped");
             }
             let raised = {
-                let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
-                let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-                restore(&mut p, &s);
-                // The rules see the restored vessels as they would live.
-                let _ = crate::pipeline::collect_changes(&mut p, &mut engine, false);
-                engine.take_changes()
+                let mut e = state.engine_mut();
+                e.track_changes(false);
+                restore(&mut e, &s);
+                e.take_alerts()
             };
             // What they raise was raised (and sent) before the restart: it
             // is recorded (acknowledgements re-applied), not sent again.
@@ -507,55 +511,52 @@ pub fn restore_at_start(
             tracing::warn!(error = %e, "picture snapshot not used; replaying the archive alone")
         }
     }
-    let registry = std::sync::Arc::new(ingest::status::SourceRegistry::default());
-    let source = registry.register(ingest::status::SourceSpec {
-        name: "restore".into(),
-        kind: "replayed",
-        own_asset: None,
-        overload: ingest::queue::Overload::Block,
-    });
-    let reader = ingest::archive_reader::ArchiveReader::open(&[archive_dir]);
-    match (source, reader) {
-        (Ok(source), Ok(reader)) => {
-            let router =
-                ingest::router::Router::new(registry, lookout_ais::DecoderOptions::default());
-            let mut pipeline =
-                crate::pipeline::Pipeline::new(state.clone(), hub.clone(), router, None, None);
-            pipeline.restoring = true;
+    match ingest::archive_reader::ArchiveReader::open(&[archive_dir]) {
+        Ok(reader) => {
+            // The archive's lines through the engine as they came live:
+            // each with its recorded source (so multi-sentence messages
+            // join within their feed) and receive time.
             let mut reader = reader.with_range(Some(out.replayed_from_ms), Some(now_ms));
-            let mut batch = Vec::with_capacity(1024);
+            let mut sources = ingest::archive_reader::SourceIds::default();
             let mut last = out.replayed_from_ms;
+            let mut chunk = 0usize;
+            let mut e = state.engine_mut();
+            e.track_changes(false);
             for al in reader.by_ref() {
                 last = al.time_ms.unwrap_or(last);
-                batch.push(ingest::line::Line {
-                    source: source.id(),
-                    received_ms: last,
-                    bytes: al.original().into_owned(),
-                });
-                if batch.len() == batch.capacity() {
-                    pipeline.process(&batch);
-                    out.replayed_lines += batch.len() as u64;
-                    batch.clear();
+                let ctx = lookout_ais::LineContext {
+                    source: sources.id(al.source.as_deref()),
+                    received_ms: Some(last),
+                };
+                let _ = e.feed_raw(&al.original(), &ctx);
+                out.replayed_lines += 1;
+                chunk += 1;
+                if chunk == 4096 {
+                    // Let readers in now and then; the alerts restored so
+                    // far are recorded, not sent (the earlier run sent them).
+                    chunk = 0;
+                    let raised = e.take_alerts();
+                    drop(e);
+                    let _ = state.persist_alerts(raised);
+                    e = state.engine_mut();
                 }
             }
-            pipeline.process(&batch);
-            out.replayed_lines += batch.len() as u64;
+            let raised = e.take_alerts();
+            e.track_changes(true);
+            drop(e);
+            let _ = state.persist_alerts(raised);
             let st = reader.stats();
             if st.file_errors + st.truncated > 0 {
                 tracing::warn!(file_errors = st.file_errors, truncated = st.truncated,
                     last_error = ?st.last_error, "archive damage skipped while restoring");
             }
         }
-        (_, Err(e)) => {
+        Err(e) => {
             tracing::warn!(dir = %archive_dir.display(), error = %e, "no archive to restore from")
         }
-        (Err(e), _) => tracing::warn!(error = %e, "cannot restore from the archive"),
     }
-    out.vessels = state
-        .picture
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .len();
+    state.engine_mut().track_changes(true);
+    out.vessels = state.picture().len();
     out.elapsed_ms = started.elapsed().as_millis() as u64;
     out
 }
@@ -564,7 +565,7 @@ pub fn restore_at_start(
 mod tests {
     use super::*;
     use lookout_ais::{Decoder, DecoderOptions};
-    use spatial_index::{PictureConfig, ZoneIndex};
+    use spatial_index::{PictureConfig, SharedPicture, ZoneIndex};
     use std::sync::{Arc, RwLock};
 
     fn picture_from(lines: &[(&str, &str)]) -> SharedPicture {
@@ -609,14 +610,16 @@ mod tests {
         assert!(shared.read().unwrap().len() >= 4);
         let dir = std::env::temp_dir().join(format!("lookout-snap-{}", std::process::id()));
         let path = path_in(&dir);
-        assert!(save(&shared, 1_700_000_100_000, &path));
+        let taken = take(&shared.read().unwrap(), 1_700_000_100_000);
+        assert!(write_logged(&taken, &path, std::time::Instant::now()));
         let s = load(&path).unwrap().unwrap();
         assert_eq!(s.taken_ms, 1_700_000_100_000);
         assert_eq!(s.vessels.len(), shared.read().unwrap().len());
         assert_eq!(s.bad_lines, 0);
 
-        let mut p = Picture::new(PictureConfig::default(), ZoneIndex::empty());
-        assert!(restore(&mut p, &s) >= 4);
+        let mut e = engine::Engine::standalone(Default::default(), ZoneIndex::empty());
+        assert!(restore(&mut e, &s) >= 4);
+        let p = e.picture();
         let before = shared.read().unwrap();
         assert_eq!(p.len(), before.len());
         for v in before.vessels() {

@@ -1,29 +1,30 @@
 //! The server's shared state, and its answers to the HTTP and WebSocket
 //! layers ([`broadcast::PictureApi`]).
 //!
-//! The picture is an `Arc<RwLock<Picture>>` (see `spatial_index::picture`):
-//! the pipeline writes it in short batches, every query here takes the
-//! read lock, copies out what it needs and serialises after releasing it.
+//! The [`engine::Engine`] (picture, alert rules, own assets, decoder) is
+//! behind one `RwLock`: the pipeline (or the cluster core) writes it in
+//! short batches, every query here takes the read lock
+//! ([`LiveState::picture`], [`LiveState::engine`]), copies out what it
+//! needs and serialises after releasing it.
 //!
 //! Durable state (zones created over the API here; contacts, incidents,
 //! alert states and acknowledgements in [`sar_api`]) is in the SQLite
 //! `store`, written before a request is answered.
 
-use crate::views;
-use alerts::{AlertEngine, AlertState};
+use alerts::AlertState;
 use broadcast::{BBox, Filter, PictureApi, VesselWire};
+use engine::{views, Engine};
 use ingest::queue::QueueMonitor;
 use ingest::status::SourceRegistry;
-use lookout_ais::DecodeStats;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 use serde_json::{json, Value};
 use spatial_index::zones::geojson::parse_str;
-use spatial_index::{GeoBox, SharedPicture, Zone, ZoneIndex};
+use spatial_index::{GeoBox, Picture, Zone, ZoneIndex};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub mod sar_api;
 
@@ -36,82 +37,17 @@ pub enum Mode {
     Replay { speed: f64, label: String },
 }
 
-/// Own assets (a patrol boat's or rescue ship's own navigation feed), by
-/// name, shown as vessels of class `own_asset`. They have no MMSI of their
-/// own on the feed, so each gets a display id below 1000 (not a valid MMSI)
-/// in the order they first report.
-#[derive(Default)]
-pub struct OwnAssets {
-    assets: std::collections::BTreeMap<Arc<str>, broadcast::VesselView>,
-}
-
-impl OwnAssets {
-    /// Apply a fix; returns the asset's view.
-    pub fn update(
-        &mut self,
-        f: &ingest::gnss::OwnAssetFix,
-        p: &spatial_index::Picture,
-    ) -> broadcast::VesselView {
-        let next_id = self.assets.len() as u32 + 1;
-        let v = self
-            .assets
-            .entry(f.asset.clone())
-            .or_insert_with(|| broadcast::VesselView {
-                mmsi: next_id.min(999),
-                lat: f.lat,
-                lon: f.lon,
-                sog: None,
-                cog: None,
-                heading: None,
-                name: Some(f.asset.to_string()),
-                callsign: None,
-                ship_type: None,
-                class: "own_asset".into(),
-                nav_status: None,
-                last_seen: f.time_ms,
-                state: "live".into(),
-                zones: Vec::new(),
-            });
-        v.lat = f.lat;
-        v.lon = f.lon;
-        v.sog = f.sog.map(|s| (s as f64 * 10.0).round() / 10.0);
-        v.cog = f.cog.map(|c| (c as f64 * 10.0).round() / 10.0);
-        v.heading = f.heading.map(|h| (h.round() as u16) % 360);
-        v.last_seen = f.time_ms;
-        let mut idx = Vec::new();
-        p.zones().zones_at(f.lat, f.lon, &mut idx);
-        v.zones = idx
-            .iter()
-            .map(|&i| p.zones().zone(i).id.to_string())
-            .collect();
-        v.clone()
-    }
-
-    /// Assets inside any of the boxes.
-    pub fn in_boxes(&self, boxes: &[BBox]) -> Vec<broadcast::VesselView> {
-        self.assets
-            .values()
-            .filter(|v| boxes.iter().any(|b| b.contains(v.lon, v.lat)))
-            .cloned()
-            .collect()
-    }
-}
-
 /// Shared state of a running server.
 pub struct LiveState {
-    pub picture: SharedPicture,
-    /// The alert rules and book (written by the pipeline, read and
-    /// acknowledged through the API).
-    pub alerts: Mutex<AlertEngine>,
-    /// Own assets from GNSS feeds.
-    pub own_assets: Mutex<OwnAssets>,
+    /// The picture, the alert rules and book, own assets and the decoder
+    /// (written by the pipeline or the core, read and acknowledged through
+    /// the API).
+    pub engine: RwLock<Engine>,
     /// Alert sinks (webhook, files, TAK).
     pub sinks: Arc<alert_sinks::SinkSet>,
     pub registry: Arc<SourceRegistry>,
     pub queue: QueueMonitor,
     pub mode: Mode,
-    /// Decoder counters, refreshed by the pipeline after each batch.
-    pub decode_stats: Mutex<DecodeStats>,
     /// Messages decoded per second of wall time (pipeline's estimate, ×1000).
     pub rate_milli: AtomicU64,
     /// The state database: zones created over the API, contacts,
@@ -128,6 +64,34 @@ pub struct LiveState {
     /// The recorder's archive, for history and for tracks older than the
     /// picture's memory (None without a recorder).
     pub archive: Option<crate::history::ArchiveHistory>,
+}
+
+/// A read guard on the engine that reads as its picture.
+pub struct PictureRead<'a>(RwLockReadGuard<'a, Engine>);
+
+impl std::ops::Deref for PictureRead<'_> {
+    type Target = Picture;
+    fn deref(&self) -> &Picture {
+        self.0.picture()
+    }
+}
+
+impl LiveState {
+    /// The engine, for reading (short: copy out, then serialise).
+    pub fn engine(&self) -> RwLockReadGuard<'_, Engine> {
+        self.engine.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The engine, for writing (the pipeline, the core, acknowledgements,
+    /// zone changes).
+    pub fn engine_mut(&self) -> RwLockWriteGuard<'_, Engine> {
+        self.engine.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The picture, for reading.
+    pub fn picture(&self) -> PictureRead<'_> {
+        PictureRead(self.engine())
+    }
 }
 
 /// Convert a protocol box to the picture's.
@@ -175,10 +139,7 @@ impl LiveState {
     }
 
     fn swap_zones(&self, index: ZoneIndex) {
-        self.picture
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .set_zones(index);
+        self.engine_mut().set_zones(index);
     }
 
     /// Put back the zones created over the API (from the state database) at
@@ -196,26 +157,20 @@ impl PictureApi for LiveState {
     fn vessels_in(&self, bboxes: &[BBox], filter: &Filter) -> Vec<Arc<VesselWire>> {
         let boxes: Vec<GeoBox> = bboxes.iter().filter_map(geobox).collect();
         let views: Vec<_> = {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let e = self.engine();
+            let p = e.picture();
             p.in_boxes(&boxes)
                 .into_iter()
-                .filter_map(|v| views::vessel_view(&p, v))
+                .filter_map(|v| views::vessel_view(p, v))
+                .chain(e.own_assets().in_boxes(bboxes))
                 .filter(|v| filter.matches(v))
                 .collect()
         };
-        let own: Vec<_> = self
-            .own_assets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .in_boxes(bboxes)
-            .into_iter()
-            .filter(|v| filter.matches(v))
-            .collect();
-        views.into_iter().chain(own).map(VesselWire::new).collect()
+        views.into_iter().map(VesselWire::new).collect()
     }
 
     fn vessel(&self, mmsi: u32) -> Option<Value> {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let p = self.picture();
         p.vessel(mmsi).map(|v| views::vessel_detail(&p, v))
     }
 
@@ -225,7 +180,7 @@ impl PictureApi for LiveState {
     /// first (merged, sorted, one point per time).
     fn track(&self, mmsi: u32, from_ms: Option<i64>, to_ms: Option<i64>) -> Option<Value> {
         let memory: Option<Vec<(i64, f64, f64)>> = {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let p = self.picture();
             p.vessel(mmsi).map(|v| {
                 v.track
                     .points()
@@ -238,7 +193,7 @@ impl PictureApi for LiveState {
             })
         };
         let first_in_memory = {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let p = self.picture();
             p.vessel(mmsi)
                 .and_then(|v| v.track.points().next().map(|t| t.time_ms))
         };
@@ -247,7 +202,7 @@ impl PictureApi for LiveState {
             _ => None,
         };
         let Some((archive, from)) = reach_back else {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let p = self.picture();
             return p
                 .vessel(mmsi)
                 .map(|v| views::track_feature(v, from_ms, to_ms));
@@ -300,12 +255,12 @@ impl PictureApi for LiveState {
     }
 
     fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let p = self.picture();
         views::nearest(&p, lat, lon, k)
     }
 
     fn zones(&self) -> Value {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let p = self.picture();
         json!({"type": "FeatureCollection", "features": p.zones().zones().iter().map(zone_feature).collect::<Vec<_>>()})
     }
 
@@ -367,26 +322,22 @@ impl PictureApi for LiveState {
 
     fn alerts(&self, state: Option<&str>, since_ms: Option<i64>) -> Value {
         let state = state.and_then(AlertState::parse);
-        let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut list: Vec<_> = engine.list(state, since_ms);
+        let engine = self.engine();
+        let mut list: Vec<_> = engine.rules().list(state, since_ms);
         // Newest first, as an operator reads them.
         list.sort_by(|a, b| b.time.cmp(&a.time).then(b.id.cmp(&a.id)));
         serde_json::to_value(list).unwrap_or(Value::Null)
     }
 
     fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
-        let now = self
-            .picture
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .now_ms()
-            .unwrap_or_default();
-        let mut engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-        let alert = engine.acknowledge(alert_id, who, note, now)?;
+        let mut engine = self.engine_mut();
+        let alert = engine.acknowledge(alert_id, who, note)?;
         // The change also went to the engine's queue; the pipeline would
         // publish it with the next batch, the HTTP/WS layer publishes it
-        // now. Drop the queued copy so clients do not see it twice.
-        let _ = engine.take_changes();
+        // now. Drop the queued copy so clients do not see it twice (the
+        // pipeline takes its changes under this same lock, so nothing
+        // else is queued).
+        let _ = engine.take_alerts();
         drop(engine);
         // Durable before the client is told (kept across restarts).
         self.persist_ack(&alert)?;
@@ -396,7 +347,7 @@ impl PictureApi for LiveState {
     }
 
     fn status(&self) -> Value {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let p = self.picture();
         let (mode, speed, label) = match &self.mode {
             Mode::Live => ("live", None, None),
             Mode::Replay { speed, label } => ("replay", Some(*speed), Some(label.clone())),
@@ -422,7 +373,7 @@ impl PictureApi for LiveState {
 
     fn metrics(&self, reg: &mut Registry) {
         let (len, stats, events_dropped) = {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let p = self.picture();
             (p.len(), p.stats().clone(), p.events().dropped())
         };
         reg.register(
@@ -455,11 +406,7 @@ impl PictureApi for LiveState {
             "Picture events dropped from the full event sink",
             ConstCounter::new(events_dropped),
         );
-        let d = self
-            .decode_stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let d = self.engine().decode_stats().clone();
         reg.register(
             "decoder_lines",
             "Lines given to the decoder",
@@ -519,7 +466,8 @@ impl PictureApi for LiveState {
             "1 when the source is connected",
             connected,
         );
-        let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        let engine = self.engine();
+        let engine = engine.rules();
         let st = engine.stats();
         let raised = Family::<Vec<(String, String)>, Counter>::default();
         let cleared = Family::<Vec<(String, String)>, Counter>::default();

@@ -248,6 +248,13 @@ impl Picture {
         }
     }
 
+    /// Would a message at `t` move the clock (not refused as implausibly
+    /// far ahead of it)? The engine asks before running the rules' clock.
+    pub fn admits_time(&self, t: i64) -> bool {
+        self.clock
+            .is_none_or(|c| t <= c.saturating_add(self.cfg.max_forward_jump_ms))
+    }
+
     /// Apply one decoded message received at `received_ms` (ms since the
     /// epoch; used when the message has no TAG block time).
     pub fn apply(&mut self, d: &Decoded, received_ms: Option<i64>) -> Outcome {

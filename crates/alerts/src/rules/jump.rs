@@ -1,17 +1,21 @@
 //! `position_jump`: consecutive positions of one vessel imply more than 60
 //! knots (the picture flags them; SAR aircraft are excepted there) —
-//! spoofing or a bad fix. Clears after 30 minutes without another jump.
+//! spoofing or a bad fix. Clears 30 minutes after the last jump (at that
+//! exact message time, whenever the clock passes it).
 
 use super::label;
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
 use spatial_index::Picture;
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// State of the jump rule.
 #[derive(Debug, Default)]
 pub struct JumpRule {
-    last: BTreeMap<u32, i64>,
+    /// Each vessel's last jump.
+    last: HashMap<u32, i64>,
+    /// (last jump, MMSI), oldest first.
+    by_time: BTreeSet<(i64, u32)>,
 }
 
 impl JumpRule {
@@ -26,7 +30,10 @@ impl JumpRule {
         to_lon: f64,
         knots: f64,
     ) {
-        self.last.insert(mmsi, time);
+        if let Some(old) = self.last.insert(mmsi, time) {
+            self.by_time.remove(&(old, mmsi));
+        }
+        self.by_time.insert((time, mmsi));
         book.raise(
             Situation::vessel(AlertKind::PositionJump, mmsi),
             Facts {
@@ -46,17 +53,16 @@ impl JumpRule {
     }
 
     pub fn tick(&mut self, book: &mut AlertBook, now: i64, clear_ms: i64) {
-        let done: Vec<u32> = self
-            .last
-            .iter()
-            .filter(|(_, &t)| now - t >= clear_ms)
-            .map(|(&m, _)| m)
-            .collect();
-        for m in done {
+        while let Some(&(t, m)) = self.by_time.first() {
+            let at = t.saturating_add(clear_ms);
+            if at > now {
+                break;
+            }
+            self.by_time.pop_first();
             self.last.remove(&m);
             book.clear(
                 &Situation::vessel(AlertKind::PositionJump, m),
-                now,
+                at,
                 "no further jumps",
             );
         }

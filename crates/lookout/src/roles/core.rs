@@ -1,7 +1,7 @@
 //! Core role: the picture and the alert rules, fed from the bus.
 //!
 //! ```text
-//! LOOKOUT_RAW ─durable consumer core-<node>─▶ Router (decoder) ─▶ Picture ─▶ AlertEngine
+//! LOOKOUT_RAW ─durable consumer core-<node>─▶ Engine (decoder ─▶ picture ─▶ alert rules)
 //!                   ack after apply ◀──────────────┘                 │
 //!        lookout.picture.changes (seq-numbered PictureBatch, heartbeat 1/s) ◀──┤
 //!        lookout.alerts.<kind> (each change once, via the alert bucket) ◀──────┘
@@ -31,23 +31,19 @@
 //! message time only, as in `lookout replay`; live lines also let wall time
 //! advance it every second, so vessels go stale when feeds fall silent.
 
-use crate::pipeline::drain_events;
 use crate::state::LiveState;
-use crate::views;
 use alerts::Alert;
 use async_nats::jetstream::{consumer, kv, stream};
-use broadcast::{BBox, Change, Hub, VesselView, VesselWire};
+use broadcast::{Change, Hub, VesselWire};
 use bus::payload::{AckReply, AckRequest, PictureBatch, RawBatch, SnapshotPart};
 use bus::{subjects, Bus, BusConfig, BusStats};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use ingest::line::{Line, SourceId};
 use ingest::queue::Overload;
-use ingest::router::{Event, Router};
 use ingest::status::SourceSpec;
-use lookout_ais::DecoderOptions;
 use serde_json::value::RawValue;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,7 +60,6 @@ pub struct Core {
     bus: Bus,
     state: Arc<LiveState>,
     hub: Arc<Hub>,
-    router: Router,
     /// This run's id (changes at each start, so mirrors resnapshot).
     id: String,
     seq: u64,
@@ -79,11 +74,9 @@ pub struct Core {
     through: u64,
     /// `through` of the last picture batch published.
     published_through: u64,
-    touched: BTreeSet<u32>,
-    removed: BTreeSet<u32>,
-    own: BTreeMap<u32, VesselView>,
     alerts: Vec<Alert>,
-    messages: u64,
+    /// Engine message count at the last rate estimate.
+    messages_then: u64,
     rate_since: Instant,
 }
 
@@ -107,7 +100,6 @@ impl Core {
                 .unwrap_or(0)
         );
         Ok(Core {
-            router: Router::new(state.registry.clone(), DecoderOptions::default()),
             bus,
             state,
             hub,
@@ -121,11 +113,8 @@ impl Core {
             rebuilt: 0,
             through: 0,
             published_through: 0,
-            touched: BTreeSet::new(),
-            removed: BTreeSet::new(),
-            own: BTreeMap::new(),
             alerts: Vec::new(),
-            messages: 0,
+            messages_then: 0,
             rate_since: Instant::now(),
         })
     }
@@ -314,34 +303,11 @@ impl Core {
                 bytes: l.line.into_bytes(),
             })
             .collect();
-        let state = self.state.clone();
-        let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
-        let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut own = state.own_assets.lock().unwrap_or_else(|e| e.into_inner());
-        let mut messages = 0u64;
-        let own_views = &mut self.own;
-        self.router.handle_batch(&lines, |e| match e {
-            Event::Ais(m) => {
-                p.apply(&m.decoded, Some(m.received_ms));
-                let t = m
-                    .decoded
-                    .time_ms(Some(m.received_ms))
-                    .unwrap_or(m.received_ms);
-                engine.on_message(&m.decoded, t, &p);
-                messages += 1;
-            }
-            Event::OwnAssetFix(f) => {
-                let v = own.update(&f, &p);
-                own_views.insert(v.mmsi, v);
-            }
-        });
-        if let Some(now) = p.now_ms() {
-            p.advance_time(now);
-        }
-        drain_events(&mut p, &mut engine, &mut self.touched, &mut self.removed);
-        let changes = engine.take_changes();
-        drop((p, engine, own));
-        self.messages += messages;
+        let changes = {
+            let mut e = self.state.engine_mut();
+            e.feed_batch(&lines);
+            e.take_alerts()
+        };
         self.record_alerts(changes);
     }
 
@@ -357,14 +323,6 @@ impl Core {
     /// the bus (and to this node's own clients) when `publish`, alert
     /// changes once per cluster in any case.
     async fn flush(&mut self, publish: bool) {
-        *self
-            .state
-            .decode_stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = self.router.decoder().stats().clone();
-        let touched = std::mem::take(&mut self.touched);
-        let removed = std::mem::take(&mut self.removed);
-        let own = std::mem::take(&mut self.own);
         let alerts = std::mem::take(&mut self.alerts);
         let mut alert_values = Vec::with_capacity(alerts.len());
         for a in &alerts {
@@ -372,30 +330,26 @@ impl Core {
             self.publish_alert_once(a, &value).await;
             alert_values.push(value);
         }
-        if !publish
-            || (touched.is_empty() && removed.is_empty() && own.is_empty() && alerts.is_empty())
-        {
+        if !publish {
             return;
         }
-        let (views, time_ms): (Vec<VesselView>, Option<i64>) = {
-            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
-            (
-                touched
-                    .iter()
-                    .filter_map(|&m| p.vessel(m).and_then(|v| views::vessel_view(&p, v)))
-                    .chain(own.into_values())
-                    .collect(),
-                p.now_ms(),
-            )
+        let (changes, time_ms) = {
+            let mut e = self.state.engine_mut();
+            (e.take_changes(), e.picture().now_ms())
         };
-        let wires: Vec<Arc<VesselWire>> = views.into_iter().map(VesselWire::new).collect();
+        if changes.is_empty() && alerts.is_empty() {
+            return;
+        }
+        let removed = changes.removed;
+        let wires: Vec<Arc<VesselWire>> =
+            changes.upserts.into_iter().map(VesselWire::new).collect();
         // One batch per PICTURE_PART_BYTES of vessels (NATS refuses
         // messages over its max payload, 1 MiB by default), each with its
         // own seq; removals and alerts go in the first, and only the last
         // says how far the raw stream is applied.
         let mut parts: Vec<PictureBatch<Box<RawValue>>> = Vec::new();
         let mut bytes = usize::MAX;
-        let mut removed_alerts = Some((removed.iter().copied().collect(), alert_values));
+        let mut removed_alerts = Some((removed.to_vec(), alert_values));
         for w in &wires {
             if bytes.saturating_add(w.json.len()) > PICTURE_PART_BYTES {
                 parts.push(self.picture_part(time_ms, removed_alerts.take()));
@@ -434,21 +388,8 @@ impl Core {
         self.all_views().into_iter().map(VesselWire::new).collect()
     }
 
-    fn all_views(&self) -> Vec<VesselView> {
-        let mut out: Vec<VesselView> = {
-            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
-            p.vessels()
-                .filter_map(|v| views::vessel_view(&p, v))
-                .collect()
-        };
-        out.extend(
-            self.state
-                .own_assets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .in_boxes(&[BBox::WORLD]),
-        );
-        out
+    fn all_views(&self) -> Vec<broadcast::VesselView> {
+        self.state.engine().all_views()
     }
 
     async fn publish_alert_once(&self, a: &Alert, value: &serde_json::Value) {
@@ -494,33 +435,25 @@ impl Core {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            {
-                let state = self.state.clone();
-                let mut p = state.picture.write().unwrap_or_else(|e| e.into_inner());
-                let mut engine = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-                p.advance_time(now);
-                drain_events(&mut p, &mut engine, &mut self.touched, &mut self.removed);
-                let changes = engine.take_changes();
-                drop((p, engine));
-                self.record_alerts(changes);
-            }
+            let changes = {
+                let mut e = self.state.engine_mut();
+                e.advance_to(now);
+                e.take_alerts()
+            };
+            self.record_alerts(changes);
             self.flush(true).await;
         }
         let dt = self.rate_since.elapsed().as_secs_f64();
         if dt >= 1.0 {
+            let messages = self.state.engine().messages();
             self.state.rate_milli.store(
-                (self.messages as f64 / dt * 1000.0) as u64,
+                (messages.saturating_sub(self.messages_then) as f64 / dt * 1000.0) as u64,
                 Ordering::Relaxed,
             );
-            self.messages = 0;
+            self.messages_then = messages;
             self.rate_since = Instant::now();
         }
-        let time_ms = self
-            .state
-            .picture
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .now_ms();
+        let time_ms = self.state.picture().now_ms();
         let hb: PictureBatch<()> = PictureBatch {
             core: self.id.clone(),
             seq: self.seq,
@@ -539,11 +472,10 @@ impl Core {
         let Some(reply) = req.reply else { return };
         let views = self.all_views();
         let (time_ms, alerts) = {
-            let p = self.state.picture.read().unwrap_or_else(|e| e.into_inner());
-            let engine = self.state.alerts.lock().unwrap_or_else(|e| e.into_inner());
+            let e = self.state.engine();
             (
-                p.now_ms(),
-                engine
+                e.picture().now_ms(),
+                e.rules()
                     .list(None, None)
                     .into_iter()
                     .map(|a| serde_json::to_value(a).unwrap_or_default())
@@ -629,19 +561,10 @@ impl Core {
         let answer = match serde_json::from_slice::<AckRequest>(&req.payload) {
             Err(e) => AckReply::Error(format!("bad acknowledgement: {e}")),
             Ok(a) => {
-                let now = self
-                    .state
-                    .picture
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .now_ms()
-                    .unwrap_or_default();
                 let r = self
                     .state
-                    .alerts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .acknowledge(&a.id, &a.who, a.note.as_deref(), now);
+                    .engine_mut()
+                    .acknowledge(&a.id, &a.who, a.note.as_deref());
                 match r {
                     Ok(alert) => match self.state.persist_ack(&alert) {
                         Err(e) => AckReply::Error(format!("acknowledgement not stored: {e}")),
@@ -649,12 +572,7 @@ impl Core {
                             tracing::info!(alert = %alert.id, by = %a.who, "alert acknowledged (via an edge)");
                             // The change is in the engine's queue: published
                             // (once, to edges and sinks) by this flush.
-                            let changes = self
-                                .state
-                                .alerts
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .take_changes();
+                            let changes = self.state.engine_mut().take_alerts();
                             self.alerts.extend(changes);
                             self.flush(true).await;
                             AckReply::Ok(serde_json::to_value(&alert).unwrap_or_default())

@@ -22,7 +22,6 @@ use broadcast::{BBox, Change, Filter, Hub, PictureApi, VesselView, VesselWire};
 use bus::payload::{AckReply, AckRequest, PictureBatch, SarChange, SnapshotPart};
 use bus::{subjects, Bus, BusStats};
 use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -35,51 +34,12 @@ pub const SILENT: Duration = Duration::from_secs(3);
 /// Track points kept per vessel on an edge.
 const TRACK_POINTS: usize = 256;
 
-/// A vessel object as it travels (protocol v1), read back.
-#[derive(Deserialize)]
-struct WireVessel {
-    mmsi: u32,
-    lat: f64,
-    lon: f64,
-    sog: Option<f64>,
-    cog: Option<f64>,
-    heading: Option<u16>,
-    name: Option<String>,
-    callsign: Option<String>,
-    ship_type: Option<u8>,
-    class: String,
-    nav_status: Option<u8>,
-    last_seen: String,
-    state: String,
-    #[serde(default)]
-    zones: Vec<String>,
-}
-
-/// The wire text (kept, so it is not serialised again) and the view.
+/// A vessel object as it travels (the engine's [`VesselView`], protocol
+/// v1), read back with its wire text (kept, so it is not serialised again).
 pub(crate) fn read_vessel(raw: &RawValue) -> Option<Arc<VesselWire>> {
-    let w: WireVessel = serde_json::from_str(raw.get()).ok()?;
-    let last_seen = humantime::parse_rfc3339(&w.last_seen)
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_millis() as i64;
+    let view: VesselView = serde_json::from_str(raw.get()).ok()?;
     Some(Arc::new(VesselWire {
-        view: VesselView {
-            mmsi: w.mmsi,
-            lat: w.lat,
-            lon: w.lon,
-            sog: w.sog,
-            cog: w.cog,
-            heading: w.heading,
-            name: w.name,
-            callsign: w.callsign,
-            ship_type: w.ship_type,
-            class: w.class,
-            nav_status: w.nav_status,
-            last_seen,
-            state: w.state,
-            zones: w.zones,
-        },
+        view,
         json: raw.get().into(),
     }))
 }
@@ -458,6 +418,8 @@ impl PictureApi for EdgeApi {
         }))
     }
 
+    /// The single process's answer ([`engine::views::nearest_entry`]) over
+    /// the mirrored views.
     fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
         let m = self.read();
         let mut all: Vec<(f64, &VesselView)> = m
@@ -465,24 +427,13 @@ impl PictureApi for EdgeApi {
             .values()
             .map(|v| {
                 let w = &v.wire.view;
-                (
-                    spatial_index::geodesy::haversine_nm(lat, lon, w.lat, w.lon),
-                    w,
-                )
+                (engine::views::distance_nm(lat, lon, w.lat, w.lon), w)
             })
             .collect();
-        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.mmsi.cmp(&b.1.mmsi)));
         all.into_iter()
             .take(k)
-            .map(|(d, v)| {
-                let mut o = serde_json::to_value(v).unwrap_or_default();
-                o["distance_nm"] = json!((d * 100.0).round() / 100.0);
-                o["time_to_reach_min"] = match v.sog {
-                    Some(s) if s > 0.1 => json!((d / s * 60.0 * 10.0).round() / 10.0),
-                    _ => Value::Null,
-                };
-                o
-            })
+            .map(|(d, v)| engine::views::nearest_entry(v, lat, lon, d))
             .collect()
     }
 

@@ -394,11 +394,7 @@ impl LiveState {
     /// The picture's clock (message time), or the wall clock before the
     /// first message.
     pub fn now_ms(&self) -> i64 {
-        self.picture
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .now_ms()
-            .unwrap_or_else(wall_ms)
+        self.picture().now_ms().unwrap_or_else(wall_ms)
     }
 
     fn store(&self) -> Result<&Store, SarFailure> {
@@ -445,17 +441,20 @@ impl LiveState {
             }
             drop(acks);
             if !again.is_empty() {
-                let mut engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+                let mut engine = self.engine_mut();
                 for (i, ack) in again {
-                    if let Ok(acked) =
-                        engine.acknowledge(&alerts[i].id, &ack.who, ack.note.as_deref(), ack.at_ms)
-                    {
+                    if let Ok(acked) = engine.acknowledge_at(
+                        &alerts[i].id,
+                        &ack.who,
+                        ack.note.as_deref(),
+                        ack.at_ms,
+                    ) {
                         tracing::info!(alert = %acked.id, by = %ack.who, "acknowledgement restored");
                         alerts[i] = acked;
                     }
                 }
                 // Published here, with the batch: drop the queued copies.
-                let _ = engine.take_changes();
+                let _ = engine.take_alerts();
             }
         }
         let states = {
@@ -523,9 +522,9 @@ impl LiveState {
     }
 
     fn vessel_view(&self, mmsi: u32) -> Option<VesselView> {
-        let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+        let p = self.picture();
         p.vessel(mmsi)
-            .and_then(|v| crate::views::vessel_view(&p, v))
+            .and_then(|v| engine::views::vessel_view(&p, v))
     }
 
     fn check_action(&self, book: &SarBook, a: &mut Action) -> Result<(), SarFailure> {
@@ -534,8 +533,13 @@ impl LiveState {
                 Err(SarFailure::new(404, format!("no contact {contact_id:?}")))
             }
             Action::LinkAlert { alert_id } => {
-                let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-                if engine.list(None, None).iter().any(|x| &x.id == alert_id) {
+                let engine = self.engine();
+                if engine
+                    .rules()
+                    .list(None, None)
+                    .iter()
+                    .any(|x| &x.id == alert_id)
+                {
                     Ok(())
                 } else {
                     Err(SarFailure::new(404, format!("no alert {alert_id:?}")))
@@ -592,19 +596,18 @@ impl LiveState {
             out.push((v, p));
         };
         {
-            let p = self.picture.read().unwrap_or_else(|e| e.into_inner());
+            let p = self.picture();
             for t in targets {
                 for (v, _) in p.within_radius(t.pos.lat, t.pos.lon, SEARCH_RADIUS_NM) {
-                    if let Some(view) = crate::views::vessel_view(&p, v) {
+                    if let Some(view) = engine::views::vessel_view(&p, v) {
                         add(view, &mut out);
                     }
                 }
             }
         }
         let own = self
-            .own_assets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .engine()
+            .own_assets()
             .in_boxes(&[broadcast::BBox::WORLD]);
         for v in own {
             add(v, &mut out);
@@ -875,8 +878,8 @@ impl SarApi for LiveState {
             }
         }
         {
-            let engine = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-            for a in engine.list(None, None) {
+            let engine = self.engine();
+            for a in engine.rules().list(None, None) {
                 if let (true, Some(lat), Some(lon)) = (alert_ids.contains(&a.id), a.lat, a.lon) {
                     targets.push((a.id.clone(), Target::fixed(LatLon::new(lat, lon), a.time)));
                 }

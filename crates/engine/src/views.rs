@@ -3,6 +3,8 @@
 //!
 //! Everything here reads a `&Picture` (under the caller's read lock) and
 //! copies out plain data, so the lock is released before serialising.
+//! The cluster edge, which has no picture, answers with the same functions
+//! over the views it mirrors ([`nearest_entry`]).
 
 use broadcast::VesselView;
 use serde_json::{json, Value};
@@ -109,24 +111,26 @@ pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 pub fn nearest(p: &Picture, lat: f64, lon: f64, k: usize) -> Vec<Value> {
     p.nearest(lat, lon, k)
         .into_iter()
-        .filter_map(|(v, nm)| {
-            let view = vessel_view(p, v)?;
-            let sog = view.sog.unwrap_or(0.0);
-            let minutes = (sog >= 0.5).then(|| round(nm / sog * 60.0, 1));
-            Some(json!({
-                "vessel": view,
-                "distance_nm": round(nm, 2),
-                "bearing_deg": round(bearing_deg(lat, lon, view.lat, view.lon), 1),
-                "course_to_point_deg": round(bearing_deg(view.lat, view.lon, lat, lon), 1),
-                "time_to_reach_min": minutes,
-                "check_nm": round(haversine_nm(lat, lon, view.lat, view.lon), 2),
-            }))
-        })
-        .map(|mut v| {
-            if let Value::Object(m) = &mut v {
-                m.remove("check_nm");
-            }
-            v
-        })
+        .filter_map(|(v, nm)| Some(nearest_entry(&vessel_view(p, v)?, lat, lon, nm)))
         .collect()
+}
+
+/// One answer of "nearest to a point": the vessel `view`, `nm` from the
+/// point (`lat`, `lon`). The single process and the cluster edge (over its
+/// mirrored views) both answer with this.
+pub fn nearest_entry(view: &VesselView, lat: f64, lon: f64, nm: f64) -> Value {
+    let sog = view.sog.unwrap_or(0.0);
+    let minutes = (sog >= 0.5).then(|| round(nm / sog * 60.0, 1));
+    json!({
+        "vessel": view,
+        "distance_nm": round(nm, 2),
+        "bearing_deg": round(bearing_deg(lat, lon, view.lat, view.lon), 1),
+        "course_to_point_deg": round(bearing_deg(view.lat, view.lon, lat, lon), 1),
+        "time_to_reach_min": minutes,
+    })
+}
+
+/// Great-circle distance in nautical miles (for callers without a picture).
+pub fn distance_nm(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    haversine_nm(lat1, lon1, lat2, lon2)
 }
