@@ -8,7 +8,22 @@
 //! block `c:` or from the receive time the caller passes in.
 //!
 //! Every line is accounted for in [`DecodeStats`]: decoded, skipped as not
-//! AIS, or rejected with a counted [`ErrorKind`].
+//! AIS, or rejected with a counted [`ErrorKind`]; every sentence of a
+//! multi-sentence message ends in a message, a group dropped incomplete
+//! (`orphaned_groups`) or a stray continuation (`stray_fragments`).
+//!
+//! Multi-sentence messages are put together by the rules of IEC 61162-1
+//! (the sentences of a message come consecutively and in order, sharing
+//! talker, channel and sequential message id) and NMEA 0183 v4.10 (a TAG
+//! block `g:` group id ties the sentences of one message together when a
+//! feed interleaves several receivers). A fragment's key is the caller's
+//! feed ([`LineContext::source`]), talker, channel, sequence id, fragment
+//! count and TAG group id; never the TAG block station `s:` or time `c:`,
+//! which are often on the first sentence only. A continuation joins only
+//! the open message that expects it next; anything else is dropped and
+//! counted, so a message is never made of two messages' sentences. The
+//! full rule is in [`crate::assembler`]. `lookout decode`, `serve` and
+//! `replay` all decode through this one type.
 //!
 //! ```
 //! use lookout_ais::{Decoder, DecoderOptions};
@@ -42,8 +57,10 @@ pub struct DecoderOptions {
 /// Per-line context the caller knows and the line does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LineContext {
-    /// Which feed the line came from; fragments from different sources
-    /// never combine.
+    /// Which feed the line came from (a connection, a file being replayed);
+    /// fragments from different sources never combine. It names the feed,
+    /// not the station in a TAG block `s:`: the sentences of one message
+    /// from one feed must have the same source.
     pub source: u32,
     /// Receive time, milliseconds since the UNIX epoch, used when the line
     /// has no TAG block time.
@@ -221,6 +238,10 @@ pub struct DecodeStats {
     pub orphaned_groups: u64,
     /// Of those, evicted because too many groups were pending.
     pub evicted_groups: u64,
+    /// Continuation sentences dropped because they belonged to no open
+    /// group (their first sentence was lost, or they repeat or skip a
+    /// sentence).
+    pub stray_fragments: u64,
 }
 
 impl DecodeStats {
@@ -259,10 +280,10 @@ pub struct Decoder {
 /// Longest TAG block content worth keeping in the one-entry cache.
 const TAG_CACHE_MAX: usize = 128;
 
-/// Hash of payload and station bytes: eight bytes at a time with a
-/// multiply-rotate mix (FxHash-style). Stable across runs and platforms, so
-/// replays are deterministic; 64 bits make accidental collisions between
-/// different transmissions negligible for duplicate suppression.
+/// Hash of payload bytes: eight bytes at a time with a multiply-rotate mix
+/// (FxHash-style). Stable across runs and platforms, so replays are
+/// deterministic; 64 bits make accidental collisions between different
+/// transmissions negligible for duplicate suppression.
 #[inline]
 fn mix_hash(seed: u64, bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -385,6 +406,7 @@ impl Decoder {
         }
         self.stats.orphaned_groups = self.assembler.orphaned;
         self.stats.evicted_groups = self.assembler.evicted;
+        self.stats.stray_fragments = self.assembler.stray;
         result
     }
 
@@ -426,34 +448,23 @@ impl Decoder {
             self.bits.finish(s.fill_bits);
             payload_hash = mix_hash(HASH_SEED, s.payload);
         } else {
-            // A TAG block group id, when present, joins the fragments: later
-            // fragments often carry only `g:` (no `s:`), with or without a
-            // sequence id.
-            let group = tag.as_ref().and_then(|t| t.group).map(|g| g.id);
-            // The station tells interleaved stations apart; but when a TAG
-            // group id joins the fragments, later fragments often carry only
-            // `g:` and no `s:`, so the group id alone is the key.
-            let station = match group {
-                Some(_) => 0,
-                None => tag
-                    .as_ref()
-                    .and_then(|t| t.source.as_deref())
-                    .map_or(0, |src| mix_hash(HASH_SEED, src.as_bytes())),
-            };
+            // The key is what every sentence of the message carries: the
+            // feed, the sentence fields and, when present, the TAG group
+            // id. Never the TAG station `s:` or time `c:`, which are often
+            // on the first sentence only (see `crate::assembler`).
             let key = FragmentKey {
                 source: ctx.source,
-                station,
                 talker: s.talker,
                 channel: s.channel.unwrap_or(0),
                 sequence: s.sequence_id.unwrap_or(255),
                 count: s.fragment_count,
-                group,
+                group: tag.as_ref().and_then(|t| t.group).map(|g| g.id),
             };
             match self
                 .assembler
                 .add(key, s.fragment_number, s.payload, s.fill_bits, tag, now_ms)
             {
-                Assembled::Pending | Assembled::Restarted => return Ok(()),
+                Assembled::Pending | Assembled::Restarted | Assembled::Stray => return Ok(()),
                 Assembled::Complete { fill_bits } => {
                     self.bits.clear();
                     let mut h = HASH_SEED;

@@ -25,6 +25,13 @@
 //! from it on is Lookout's: [`ArchiveLine::original`] gives back exactly the
 //! line as received (except that an original TAG checksum written in lower
 //! case comes back in upper case).
+//!
+//! Reading back, [`ArchiveLine::source`] is the Lookout source named by
+//! `rs:` (or `s:`) of Lookout's part. A line without `rt:` — a recording
+//! made by another tool, or a national network dump — has no Lookout
+//! source: its `s:` is the station that heard the sentence, which the
+//! continuation sentences of a multi-sentence message usually omit, so
+//! the whole file is one feed.
 
 use std::borrow::Cow;
 
@@ -158,8 +165,13 @@ pub struct ArchiveLine {
     pub raw: Vec<u8>,
     /// Lookout's receive time (`rt:`), else the TAG `c:` time, in ms.
     pub time_ms: Option<i64>,
-    /// Lookout's source name (`rs:`, else `s:` when Lookout wrote the
-    /// line), else the sender's station `s:`.
+    /// The Lookout source (feed) the line was received from: `rs:`, else
+    /// the `s:` of a line Lookout wrote (one with `rt:`). `None` for a line
+    /// Lookout did not write: its `s:` is the sending station, which is
+    /// not a feed and is often on the first sentence of a multi-sentence
+    /// message only (NMEA 4.10 `g:` groups) — taken as the source, it
+    /// would split the sentences of one message between sources. Such
+    /// lines belong to the file or feed they are read from.
     pub source: Option<String>,
     /// Whether a Lookout `rt:` field was found.
     pub lookout: bool,
@@ -181,7 +193,6 @@ fn parse_i64(v: &[u8]) -> Option<i64> {
 pub(crate) struct TagCache {
     content: Vec<u8>,
     time_ms: Option<i64>,
-    source: Option<String>,
     valid: bool,
 }
 
@@ -242,19 +253,16 @@ impl ArchiveLine {
                     .map(|v| String::from_utf8_lossy(v).into_owned());
             }
             None => {
+                // Not written by Lookout: only the time is taken. Its `s:`
+                // names the sending station, not a Lookout source (see
+                // `ArchiveLine::source`).
                 if !(cache.valid && cache.content == content) {
-                    let (time_ms, source) = match TagBlock::parse(content) {
-                        Ok(t) => (t.unix_millis(), t.source),
-                        Err(_) => (None, None),
-                    };
                     cache.content.clear();
                     cache.content.extend_from_slice(content);
-                    cache.time_ms = time_ms;
-                    cache.source = source;
+                    cache.time_ms = TagBlock::parse(content).ok().and_then(|t| t.unix_millis());
                     cache.valid = true;
                 }
                 line.time_ms = cache.time_ms;
-                line.source.clone_from(&cache.source);
             }
         }
         line
@@ -368,14 +376,149 @@ mod tests {
     }
 
     #[test]
-    fn foreign_lines_use_c_and_s() {
+    fn foreign_lines_use_c_and_have_no_source() {
+        // The station in a line Lookout did not write is not a source.
         let p = ArchiveLine::parse(b"\\s:2573238,c:1733782034*0A\\!BSVDM,1,1,,A,1,0*00".to_vec());
         assert!(!p.lookout);
         assert_eq!(p.time_ms, Some(1_733_782_034_000));
-        assert_eq!(p.source.as_deref(), Some("2573238"));
+        assert_eq!(p.source, None);
         assert_eq!(p.original(), &p.raw[..]);
         let p = ArchiveLine::parse(b"plain".to_vec());
         assert_eq!((p.time_ms, p.source), (None, None));
+        // Through the reader's cache too: a station-only TAG after a timed
+        // one neither keeps the old time nor names a source.
+        let mut cache = TagCache::default();
+        let a = ArchiveLine::parse_cached(tagged("s:rx1,c:1718431326", "!x"), &mut cache);
+        let b = ArchiveLine::parse_cached(tagged("g:2-2-42", "!x"), &mut cache);
+        let c = ArchiveLine::parse_cached(tagged("g:2-2-42", "!x"), &mut cache);
+        assert_eq!((a.time_ms, a.source), (Some(1_718_431_326_000), None));
+        assert_eq!((b.time_ms, b.source), (None, None));
+        assert_eq!((c.time_ms, c.source), (None, None));
+    }
+
+    fn tagged(content: &str, sentence: &str) -> Vec<u8> {
+        let mut line = Vec::new();
+        push_tag(&mut line, content.as_bytes());
+        line.extend_from_slice(sentence.as_bytes());
+        line
+    }
+
+    fn vdm(count: u8, num: u8, seq: &str, chan: &str, payload: &str, fill: u8) -> String {
+        let body = format!("AIVDM,{count},{num},{seq},{chan},{payload},{fill}");
+        format!("!{body}*{:02X}", checksum(body.as_bytes()))
+    }
+
+    /// A real type 5 (Kystverket) in two sentences, sequence id 4, channel B.
+    fn type5_sentences() -> [String; 2] {
+        [
+            vdm(
+                2,
+                1,
+                "4",
+                "B",
+                "53ufeF826Lb9<mET001<CK;:1H4pMD58@000000N1p733t0Ht;ARDj2CQp2C",
+                0,
+            ),
+            vdm(2, 2, "4", "B", "`4jhAiDP@jh", 2),
+        ]
+    }
+
+    /// Read `lines` (written to a file) back through an
+    /// [`ArchiveReader`](crate::archive_reader::ArchiveReader) and decode
+    /// them as `lookout replay` does: one decoder, each line's source
+    /// numbered by [`SourceIds`](crate::archive_reader::SourceIds).
+    fn replay(name: &str, lines: &[Vec<u8>]) -> (Vec<lookout_ais::Decoded>, Vec<Option<String>>) {
+        use crate::archive_reader::{ArchiveReader, SourceIds};
+        let path = std::env::temp_dir().join(format!(
+            "lookout-archive-{name}-{}-{}.nmea",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let mut text = Vec::new();
+        for l in lines {
+            text.extend_from_slice(l);
+            text.push(b'\n');
+        }
+        std::fs::write(&path, text).unwrap();
+        let reader = ArchiveReader::open(&[&path]).unwrap();
+        let mut decoder = lookout_ais::Decoder::new(Default::default());
+        let mut sources = SourceIds::default();
+        let (mut out, mut names) = (Vec::new(), Vec::new());
+        for line in reader {
+            names.push(line.source.clone());
+            let ctx = lookout_ais::LineContext {
+                source: sources.id(line.source.as_deref()),
+                received_ms: line.time_ms,
+            };
+            let _ = decoder.decode_line_with(&line.raw, &ctx, |d| out.push(d));
+        }
+        std::fs::remove_file(&path).unwrap();
+        (out, names)
+    }
+
+    #[test]
+    fn replayed_foreign_tag_groups_with_the_station_on_the_first_sentence_only() {
+        // NMEA 4.10 framing of a recording not made by Lookout: `s:` and
+        // `c:` on the first sentence, the second has only `g:` — or no TAG
+        // block at all.
+        let [first, second] = type5_sentences();
+        for (tag1, tag2, station) in [
+            ("g:1-2-42,s:rx1,c:1718431326", Some("g:2-2-42"), "rx1"),
+            ("g:1-2-43,s:rx2,c:1718431326", None, "rx2"),
+            ("s:rx3,c:1718431326", None, "rx3"),
+        ] {
+            let lines = [
+                tagged(tag1, &first),
+                match tag2 {
+                    Some(t) => tagged(t, &second),
+                    None => second.clone().into_bytes(),
+                },
+            ];
+            let (out, names) = replay("foreign", &lines);
+            assert_eq!(out.len(), 1, "{tag1}: the type 5 is decoded");
+            assert_eq!(names, [None, None], "{tag1}");
+            let m = &out[0];
+            let lookout_ais::Body::StaticVoyage(v) = &m.message.body else {
+                panic!("{:?}", m.message)
+            };
+            assert_eq!(m.message.mmsi, 266_055_000);
+            assert_eq!(v.shipname, "SD622 VANGUARD");
+            let tag = m.tag.as_ref().unwrap();
+            assert_eq!(tag.source.as_deref(), Some(station));
+            assert_eq!(tag.time, Some(1718431326));
+        }
+    }
+
+    #[test]
+    fn replayed_lookout_archive_of_a_first_sentence_only_tag_group() {
+        // The same sentences as received by Lookout from source
+        // "national": both lines name it (`rs:` on the first, the added
+        // `s:` on the second), so both have the same source.
+        let [first, second] = type5_sentences();
+        let lines = [
+            archive(
+                &tagged("g:1-2-42,s:rx1,c:1718431326", &first),
+                "national",
+                1_718_431_326_100,
+            ),
+            archive(&tagged("g:2-2-42", &second), "national", 1_718_431_326_200),
+        ];
+        assert_eq!(
+            ArchiveLine::parse(lines[0].clone()).source.as_deref(),
+            Some("national")
+        );
+        assert_eq!(
+            ArchiveLine::parse(lines[1].clone()).source.as_deref(),
+            Some("national")
+        );
+        let (out, names) = replay("lookout", &lines);
+        assert_eq!(names, [Some("national".into()), Some("national".into())]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].message.msg_type, 5);
+        assert_eq!(out[0].tag.as_ref().unwrap().source.as_deref(), Some("rx1"));
     }
 
     #[test]

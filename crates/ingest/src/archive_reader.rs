@@ -5,7 +5,9 @@
 //! their names; if every file given has such a name, the whole list is
 //! sorted that way, otherwise files keep the order given. Each file is read
 //! plain or gzip (by magic bytes). Lines come out in that order as
-//! [`ArchiveLine`]s with their time (`rt:`, else `c:`) and source.
+//! [`ArchiveLine`]s with their time (`rt:`, else `c:`) and Lookout source
+//! name (none for lines Lookout did not write: their `s:` station is not a
+//! source, see [`ArchiveLine::source`]).
 //!
 //! Damage is counted, never fatal: a last line without its newline (the
 //! recorder was killed mid-write) is skipped, as is an overlong line or the
@@ -304,9 +306,10 @@ impl Iterator for ArchiveReader {
 }
 
 /// Numbers the recorded source names of a replay (0, 1, 2, … in order of
-/// first appearance; a line without one is the empty name), so the decoder
-/// keeps fragments of different feeds apart. Consecutive lines usually come
-/// from the same source, so the last name is checked before the map.
+/// first appearance; a line without one — not written by Lookout — is the
+/// empty name), so the decoder keeps fragments of different feeds apart.
+/// Consecutive lines usually come from the same source, so the last name is
+/// checked before the map.
 ///
 /// ```
 /// use ingest::archive_reader::SourceIds;

@@ -8,9 +8,13 @@
 //! default) a line is attributed to its recorded source name, registered on
 //! first sight as a source of kind `replayed` (with the own asset given for
 //! it in `own_assets`), so per-source reassembly and own-asset fixes work as
-//! they did live. `speed` > 0 paces lines by their recorded times (2.0 =
-//! twice real time); 0 sends them as fast as the pipeline takes them, which
-//! with the default `block` policy loses nothing.
+//! they did live. A line Lookout did not write has no recorded source name
+//! (its TAG `s:` is the sending station, see
+//! [`ArchiveLine::source`](crate::archive::ArchiveLine::source)) and is
+//! attributed to the replay itself. `speed` > 0 paces lines by their
+//! recorded times (2.0 = twice real time); 0 sends them as fast as the
+//! pipeline takes them, which with the default `block` policy loses
+//! nothing.
 //!
 //! The archive is read on a plain thread, in batches over a channel of a few
 //! batches, so memory stays bounded whatever the archive's size.
