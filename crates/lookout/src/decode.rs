@@ -129,4 +129,5 @@ fn print_stats(s: &DecodeStats, pending: usize) {
     }
     let _ = writeln!(e, "tag_block_errors: {}", s.tag_errors);
     let _ = writeln!(e, "orphaned_groups: {}", s.orphaned_groups + pending as u64);
+    let _ = writeln!(e, "stray_fragments: {}", s.stray_fragments);
 }

@@ -427,6 +427,11 @@ impl PictureApi for LiveState {
             "Multi-sentence messages dropped incomplete",
             ConstCounter::new(d.orphaned_groups),
         );
+        reg.register(
+            "decoder_stray_fragments",
+            "Continuation sentences that belonged to no open message (dropped)",
+            ConstCounter::new(d.stray_fragments),
+        );
         let q = self.queue.stats();
         reg.register(
             "queue_depth",
