@@ -60,7 +60,7 @@ pub struct AlertBook {
     open: BTreeMap<Situation, u64>,
     /// Open situations per vessel (either party): clearing for a vessel
     /// with none open costs one hash look-up, not a tree search.
-    open_per_vessel: std::collections::HashMap<u32, u32>,
+    open_per_vessel: spatial_index::hash::FastMap<u32, u32>,
     closed: VecDeque<u64>,
     keep_closed: usize,
     next: u64,

@@ -27,8 +27,9 @@ use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
 use crate::config::AlertConfig;
 use spatial_index::geodesy::haversine_m;
+use spatial_index::hash::FastMap;
 use spatial_index::{Picture, Vessel, VesselState};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// State of the encounter rule.
 #[derive(Debug, Default)]
@@ -37,7 +38,7 @@ pub struct EncounterRule {
     pairs: BTreeMap<(u32, u32), (i64, i64)>,
     /// Each vessel's partners in `pairs` (so a report re-checks only its
     /// own pairs).
-    partners: HashMap<u32, Vec<u32>>,
+    partners: FastMap<u32, Vec<u32>>,
     /// Pairs not yet raised, by the time they are due.
     due: BTreeSet<(i64, u32, u32)>,
     /// Pairs not followed because the table was full.
@@ -46,7 +47,7 @@ pub struct EncounterRule {
     /// of its own message time (the rule needs 30 minutes), so a busy
     /// picture does not pay an R-tree query per report. One entry per
     /// vessel in the picture (forgotten when the picture drops it).
-    last_query: HashMap<u32, i64>,
+    last_query: FastMap<u32, i64>,
 }
 
 /// Message time between two neighbour queries of one vessel.

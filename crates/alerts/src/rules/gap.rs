@@ -10,8 +10,9 @@
 use super::label;
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
+use spatial_index::hash::{FastMap, FastSet};
 use spatial_index::Picture;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -24,16 +25,17 @@ struct Seen {
 
 /// State of the gap rule. `seen` holds each vessel's latest report in a
 /// zone and is only looked up (never iterated), so a hash map keeps replays
-/// deterministic; `by_time` queues one check per vessel, ordered by time,
+/// deterministic (and the integer hasher of `spatial_index::hash` keeps the
+/// per-report look-up cheap); `by_time` queues one check per vessel, ordered by time,
 /// which re-queues itself when the vessel was heard since — so a report
 /// costs a hash update, not a tree update.
 #[derive(Debug, Default)]
 pub struct GapRule {
-    seen: HashMap<u32, Seen>,
+    seen: FastMap<u32, Seen>,
     by_time: BTreeSet<(i64, u32)>,
     /// Vessels with a raised gap alert (so hearing from the others costs no
     /// alert-book look-up).
-    raised: HashSet<u32>,
+    raised: FastSet<u32>,
 }
 
 impl GapRule {

@@ -6,14 +6,15 @@
 use super::label;
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
+use spatial_index::hash::FastMap;
 use spatial_index::Picture;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// State of the jump rule.
 #[derive(Debug, Default)]
 pub struct JumpRule {
     /// Each vessel's last jump.
-    last: HashMap<u32, i64>,
+    last: FastMap<u32, i64>,
     /// (last jump, MMSI), oldest first.
     by_time: BTreeSet<(i64, u32)>,
 }
