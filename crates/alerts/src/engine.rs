@@ -82,11 +82,11 @@ impl AlertEngine {
                 }
                 if rules::is_craft(*class) {
                     let pos = v.position.as_ref().map(|f| (f.lat, f.lon));
-                    let zone = rules::alert_zones(p, v).next().map(|z| z.id.clone());
+                    let zone = rules::alert_zones(p, v).next().map(|z| &z.id);
                     self.gap.heard(&mut self.book, mmsi, time, pos, zone);
-                    self.loiter.report(&mut self.book, cfg, p, mmsi, time);
-                    self.encounter.report(&mut self.book, cfg, p, mmsi, time);
-                    rules::nav::report(&mut self.book, p, mmsi, time);
+                    self.loiter.report(&mut self.book, cfg, p, v, time);
+                    self.encounter.report(&mut self.book, cfg, p, v, time);
+                    rules::nav::report(&mut self.book, p, v, time);
                 }
             }
             Event::VesselActive { mmsi, time_ms, .. }
@@ -100,7 +100,7 @@ impl AlertEngine {
                     .map(|f| (f.lat, f.lon));
                 let zone = p
                     .vessel(*mmsi)
-                    .and_then(|v| rules::alert_zones(p, v).next().map(|z| z.id.clone()));
+                    .and_then(|v| rules::alert_zones(p, v).next().map(|z| &z.id));
                 self.gap.heard(&mut self.book, *mmsi, *time_ms, pos, zone);
             }
             Event::VesselLost { mmsi, time_ms, .. } => {

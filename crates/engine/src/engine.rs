@@ -39,7 +39,7 @@ use ingest::line::Line;
 use ingest::router::{Event as RouterEvent, Router};
 use ingest::status::SourceRegistry;
 use lookout_ais::{DecodeError, DecodeStats, Decoded, DecoderOptions, LineContext};
-use spatial_index::{Event, Picture, PictureConfig, Sequenced, ZoneIndex};
+use spatial_index::{Event, Picture, PictureConfig, ZoneIndex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -74,8 +74,6 @@ pub struct Engine {
     router: Router,
     /// Message time the rules' clock has run to.
     ticked: i64,
-    /// Scratch for one step's picture events.
-    events: Vec<Sequenced>,
     /// Every picture event, kept for a caller that writes them out.
     log: Option<Vec<Event>>,
     /// Picture events handled since the engine started.
@@ -97,7 +95,6 @@ impl Engine {
             own: OwnAssets::default(),
             router: Router::new(registry, cfg.decoder),
             ticked: i64::MIN,
-            events: Vec::with_capacity(64),
             log: None,
             events_total: 0,
             track: true,
@@ -138,7 +135,6 @@ impl Engine {
             rules,
             own,
             ticked,
-            events,
             log,
             events_total,
             track,
@@ -152,7 +148,6 @@ impl Engine {
             picture,
             rules,
             ticked,
-            events,
             log,
             events_total,
             track: *track,
@@ -188,7 +183,6 @@ impl Engine {
             picture,
             rules,
             ticked,
-            events,
             log,
             events_total,
             track,
@@ -201,7 +195,6 @@ impl Engine {
             picture,
             rules,
             ticked,
-            events,
             log,
             events_total,
             track: *track,
@@ -248,7 +241,6 @@ impl Engine {
             picture: &mut self.picture,
             rules: &mut self.rules,
             ticked: &mut self.ticked,
-            events: &mut self.events,
             log: &mut self.log,
             events_total: &mut self.events_total,
             track: self.track,
@@ -363,7 +355,6 @@ struct Step<'a> {
     picture: &'a mut Picture,
     rules: &'a mut AlertEngine,
     ticked: &'a mut i64,
-    events: &'a mut Vec<Sequenced>,
     log: &'a mut Option<Vec<Event>>,
     events_total: &'a mut u64,
     track: bool,
@@ -401,12 +392,8 @@ impl Step<'_> {
 
     /// The picture's events to the rules, with the picture as it is now.
     fn drain(&mut self) {
-        if self.picture.events().is_empty() {
-            return;
-        }
-        self.events.extend(self.picture.events_mut().drain());
-        *self.events_total += self.events.len() as u64;
-        for s in self.events.iter() {
+        while let Some(s) = self.picture.events_mut().pop() {
+            *self.events_total += 1;
             self.rules.on_event(&s.event, self.picture);
             if self.track {
                 match &s.event {
@@ -421,11 +408,9 @@ impl Step<'_> {
                     }
                 }
             }
-        }
-        if let Some(log) = self.log.as_mut() {
-            log.extend(self.events.drain(..).map(|s| s.event));
-        } else {
-            self.events.clear();
+            if let Some(log) = self.log.as_mut() {
+                log.push(s.event);
+            }
         }
     }
 }

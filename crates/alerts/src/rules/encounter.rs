@@ -84,13 +84,10 @@ impl EncounterRule {
         book: &mut AlertBook,
         cfg: &AlertConfig,
         p: &Picture,
-        mmsi: u32,
+        v: &Vessel,
         time: i64,
     ) {
-        let Some(v) = p.vessel(mmsi) else {
-            self.drop_all(book, mmsi, time);
-            return;
-        };
+        let mmsi = v.mmsi;
         if !eligible(p, v, cfg) {
             self.drop_all(book, mmsi, time);
             return;
@@ -149,6 +146,9 @@ impl EncounterRule {
     }
 
     fn drop_all(&mut self, book: &mut AlertBook, mmsi: u32, time: i64) {
+        if self.partners.is_empty() {
+            return;
+        }
         if let Some(partners) = self.partners.get(&mmsi) {
             for o in partners.clone() {
                 self.drop_pair(book, mmsi, o, time);

@@ -48,7 +48,7 @@ impl GapRule {
         mmsi: u32,
         time: i64,
         pos: Option<(f64, f64)>,
-        zone: Option<Arc<str>>,
+        zone: Option<&Arc<str>>,
     ) {
         if self.raised.remove(&mmsi) {
             book.clear(
@@ -62,11 +62,11 @@ impl GapRule {
                 // Already has a check queued: just move the facts on. The
                 // queued check re-queues itself when it finds a newer time.
                 Some(s) => {
-                    *s = Seen {
-                        time,
-                        lat,
-                        lon,
-                        zone,
+                    s.time = time;
+                    s.lat = lat;
+                    s.lon = lon;
+                    if !Arc::ptr_eq(&s.zone, zone) {
+                        s.zone = zone.clone();
                     }
                 }
                 None => {
@@ -76,7 +76,7 @@ impl GapRule {
                             time,
                             lat,
                             lon,
-                            zone,
+                            zone: zone.clone(),
                         },
                     );
                     self.by_time.insert((time, mmsi));
@@ -84,7 +84,9 @@ impl GapRule {
             },
             // Left the zones: the queued check finds nothing and is dropped.
             _ => {
-                self.seen.remove(&mmsi);
+                if !self.seen.is_empty() {
+                    self.seen.remove(&mmsi);
+                }
             }
         }
     }

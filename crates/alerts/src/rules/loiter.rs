@@ -10,7 +10,7 @@ use super::{alert_zones, in_port, is_craft, label, sog};
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
 use crate::config::AlertConfig;
-use spatial_index::{Picture, ZoneKind};
+use spatial_index::{Picture, Vessel, ZoneKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// State of the loitering rule.
@@ -27,10 +27,10 @@ impl LoiterRule {
         book: &mut AlertBook,
         cfg: &AlertConfig,
         p: &Picture,
-        mmsi: u32,
+        v: &Vessel,
         time: i64,
     ) {
-        let Some(v) = p.vessel(mmsi) else { return };
+        let mmsi = v.mmsi;
         let slow_in_zone = is_craft(v.class)
             && v.position.is_some()
             && sog(v).is_some_and(|s| s < cfg.loiter_speed_kn)
@@ -41,6 +41,7 @@ impl LoiterRule {
                 e.insert(time);
                 self.waiting.insert((time, mmsi));
             }
+        } else if self.since.is_empty() {
         } else if let Some(start) = self.since.remove(&mmsi) {
             self.waiting.remove(&(start, mmsi));
             book.clear(

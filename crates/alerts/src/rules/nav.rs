@@ -5,19 +5,20 @@
 use super::{alert_zones, label};
 use crate::alert::{format_position, AlertKind, Severity};
 use crate::book::{AlertBook, Facts, Situation};
-use spatial_index::Picture;
+use spatial_index::{Picture, Vessel};
 
-pub fn report(book: &mut AlertBook, p: &Picture, mmsi: u32, time: i64) {
-    let Some(v) = p.vessel(mmsi) else { return };
-    let s = Situation::vessel(AlertKind::NavStatus, mmsi);
+pub fn report(book: &mut AlertBook, p: &Picture, v: &Vessel, time: i64) {
+    let mmsi = v.mmsi;
     let what = match v.nav_status {
         Some(2) => "not under command",
         Some(6) => "aground",
         _ => {
+            let s = Situation::vessel(AlertKind::NavStatus, mmsi);
             book.clear(&s, time, "navigation status back to normal");
             return;
         }
     };
+    let s = Situation::vessel(AlertKind::NavStatus, mmsi);
     let Some(zone) = alert_zones(p, v).next() else {
         book.clear(&s, time, "the vessel left the zones");
         return;
