@@ -1,32 +1,31 @@
-//! `lookout`: the command-line entry point.
+//! `lookout`: the command-line entry point — a thin binary over the
+//! library crates.
 //!
-//! A thin layer over the library crates: it parses arguments with clap and
-//! hands each subcommand to its own module.
+//! It parses arguments with clap, sets up logging (stderr, `RUST_LOG`) and
+//! hands each subcommand to a small module; the work is done in the
+//! libraries (`server`, `engine`, `ingest`, `history`, `simulator`,
+//! `lookout-ais`, `broadcast`).
 //!
 //! - `lookout decode [FILE ...]` — AIS/NMEA to gpsd-compatible JSON lines
-//!   ([`decode`]).
+//!   ([`decode`], reading through [`input`]).
 //! - `lookout simulate` — a realistic AIS recording from a scenario
-//!   ([`simulate`]).
-//! - `lookout replay FILE|DIR ...` — the pipeline over recordings
+//!   ([`simulate`], over the `simulator` crate).
+//! - `lookout replay FILE|DIR ...` — the engine over recordings
 //!   ([`replay`]).
-//! - `lookout serve` — the live picture over WebSocket and HTTP ([`serve`],
-//!   wired from [`config`], [`pipeline`], and [`state`]; the engine is `crates/engine`).
+//! - `lookout serve` — the live picture over WebSocket and HTTP: the
+//!   command line ([`serve_cli`]) of `server::Server`, which assembles
+//!   sources, pipeline or cluster role, HTTP and the shutdown drain.
 //! - `lookout history --archive DIR --near LAT,LON --radius NM --from T
 //!   --to T` — who was near a point, from the recorded archive
-//!   ([`history`]).
+//!   ([`history`], over the `history` crate).
 //! - `lookout token hash` — the SHA-256 to put in the config for a token.
 
-mod config;
 mod decode;
 mod history;
 mod input;
-mod pipeline;
 mod replay;
-mod roles;
-mod serve;
+mod serve_cli;
 mod simulate;
-mod snapshot;
-mod state;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -52,7 +51,7 @@ enum Command {
     /// Run the decoder and picture over recordings (files or folders).
     Replay(replay::ReplayArgs),
     /// Serve the live picture (WebSocket and HTTP API on one port).
-    Serve(serve::ServeArgs),
+    Serve(serve_cli::ServeArgs),
     /// Every vessel that came within a radius of a point during a window,
     /// with its closest approach and track, from the recorded archive.
     History(history::HistoryArgs),
@@ -81,7 +80,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Replay(args) => replay::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve_cli::run(args),
         Command::History(args) => history::run(args),
         Command::Token(TokenCommand::Hash) => {
             let mut token = String::new();

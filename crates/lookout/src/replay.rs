@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ingest::archive_reader::ArchiveReader;
 use ingest::timefmt::parse_time;
 use lookout_ais::LineContext;
+use server::{parse_speed, zone_paths};
 use spatial_index::ZoneIndex;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -57,32 +58,6 @@ pub fn run(args: ReplayArgs) -> ExitCode {
             eprintln!("lookout replay: {e}");
             ExitCode::from(2)
         }
-    }
-}
-
-/// Parse `--speed`: `max` → None, else a positive multiple.
-pub fn parse_speed(s: &str) -> Result<Option<f64>, String> {
-    if s.eq_ignore_ascii_case("max") {
-        return Ok(None);
-    }
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(Some(v)),
-        _ => Err(format!(
-            "--speed must be `max` or a positive number, not {s:?}"
-        )),
-    }
-}
-
-/// Zone paths: the given ones, else `config/zones` when it exists.
-pub fn zone_paths(given: &[PathBuf]) -> Vec<PathBuf> {
-    if !given.is_empty() {
-        return given.to_vec();
-    }
-    let default = PathBuf::from("config/zones");
-    if default.is_dir() {
-        vec![default]
-    } else {
-        vec![]
     }
 }
 

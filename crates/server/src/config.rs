@@ -183,6 +183,19 @@ impl LookoutConfig {
     }
 }
 
+/// Zone paths: the given ones, else `config/zones` when it exists.
+pub fn zone_paths(given: &[PathBuf]) -> Vec<PathBuf> {
+    if !given.is_empty() {
+        return given.to_vec();
+    }
+    let default = PathBuf::from("config/zones");
+    if default.is_dir() {
+        vec![default]
+    } else {
+        vec![]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

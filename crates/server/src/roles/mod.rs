@@ -8,7 +8,7 @@
 //! --role all      today's single process, no bus (the default)
 //! ```
 //!
-//! `serve.rs` builds the same server for every role; with a role other
+//! `serve.rs` builds the same [`Server`](crate::Server) for every role; with a role other
 //! than `all` it hands the queue's receiver and the pipeline's parts to
 //! [`start`] instead of running the pipeline, and an edge answers HTTP and
 //! WebSocket queries from its mirror ([`edge::EdgeApi`]). Subjects and
@@ -31,22 +31,20 @@ use bus::{Bus, Role};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Command-line overrides of the `[bus]` section.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct ClusterArgs {
+/// Overrides of the `[bus]` section (the command line's `--role`,
+/// `--bus-url` and `--node`).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
     /// Role of this process: ingest, core, edge or all (default: [bus] role, else all).
-    #[arg(long)]
     pub role: Option<Role>,
     /// NATS server URL (overrides [bus] url).
-    #[arg(long)]
     pub bus_url: Option<String>,
     /// This node's name (overrides [bus] node).
-    #[arg(long)]
     pub node: Option<String>,
 }
 
-/// Apply the command-line overrides and check the result.
-pub fn configure(mut cfg: LookoutConfig, args: &ClusterArgs) -> Result<LookoutConfig, String> {
+/// Apply the overrides and check the result.
+pub fn configure(mut cfg: LookoutConfig, args: &ClusterOptions) -> Result<LookoutConfig, String> {
     if let Some(r) = args.role {
         cfg.bus.role = r;
     }
