@@ -20,13 +20,22 @@ test: test-deps build
 	$(MAKE) lint
 	$(MAKE) web-test
 
+# Debian packages the tests need, installed quietly (the dpkg output goes to
+# target/apt.log) without recommended extras. nats-server's package enables a
+# system service; the tests start their own servers on 127.0.0.1, so it is
+# disabled again.
+APT_INSTALL = apt-get update -qq >target/apt.log 2>&1 && DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0
+
 test-deps:
+	@mkdir -p target
 	@command -v gpsdecode >/dev/null 2>&1 || { \
 	  echo "installing gpsd-clients (gpsdecode, the reference AIS decoder)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gpsd-clients; }
+	  $(APT_INSTALL) gpsd-clients >>target/apt.log 2>&1 || { tail -20 target/apt.log; exit 1; }; }
 	@command -v nats-server >/dev/null 2>&1 || test -x /usr/sbin/nats-server || { \
 	  echo "installing nats-server (NATS with JetStream, the bus of the cluster tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server; }
+	  $(APT_INSTALL) nats-server >>target/apt.log 2>&1 || { tail -20 target/apt.log; exit 1; }; }
+	@systemctl disable --now nats-server >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/nats-server.service
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -71,6 +80,7 @@ web-test: web-test-deps web build
 	cd web && node --test --test-concurrency=1 tests/geo.test.mjs tests/e2e.test.mjs
 
 web-test-deps:
+	@mkdir -p target
 	@test -x /usr/bin/chromium || { \
 	  echo "installing chromium (headless browser for the web client's tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	  $(APT_INSTALL) chromium >>target/apt.log 2>&1 || { tail -20 target/apt.log; exit 1; }; }

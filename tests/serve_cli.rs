@@ -411,3 +411,59 @@ async fn alerts_reach_the_configured_sinks_including_acknowledgements() {
         .status();
     let _ = child.wait();
 }
+
+/// A start that fails half-way (the port is taken, after the demo
+/// recording was written) leaves no temporary file behind and says why.
+#[test]
+fn a_failed_start_leaves_no_temporary_files() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = lookout()
+        .arg("serve")
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--state-dir")
+        .arg(&state)
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// `lookout replay` refuses a missing input and a window that ends before
+/// it starts, with exit status 2 and the reason.
+#[test]
+fn replay_refuses_missing_inputs_and_backward_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-recording.nmea");
+    let out = lookout().arg("replay").arg(&missing).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-recording.nmea"));
+    let rec = dir.path().join("one.nmea");
+    std::fs::write(
+        &rec,
+        "\\c:1700000000*5F\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n",
+    )
+    .unwrap();
+    let out = lookout()
+        .arg("replay")
+        .arg(&rec)
+        .args(["--from", "2026-11-28T07:00:00Z", "--to", "2026-11-28"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not before --to"));
+    let ok = lookout().arg("replay").arg(&rec).output().unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}

@@ -32,10 +32,11 @@ pub struct ReplayArgs {
     /// `max` (default) or a multiple of real time, e.g. `10`.
     #[arg(long, default_value = "max")]
     speed: String,
-    /// Only lines at or after this time (RFC 3339, or UNIX ms).
+    /// Only lines at or after this time: RFC 3339 (2026-11-28T06:00:00Z), a
+    /// date (2026-11-28) or UNIX seconds or milliseconds.
     #[arg(long)]
     from: Option<String>,
-    /// Only lines before this time.
+    /// Only lines before this time (same forms as --from).
     #[arg(long)]
     to: Option<String>,
     /// Zone files or folders (default: config/zones when it exists).
@@ -75,12 +76,24 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         .map(parse_time)
         .transpose()
         .map_err(|e| format!("--to: {e}"))?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            return Err(format!(
+                "--from ({}) is not before --to ({})",
+                args.from.as_deref().unwrap_or_default(),
+                args.to.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    for p in &args.paths {
+        std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
     let zones = ZoneIndex::load(&zone_paths(&args.zones)).map_err(|e| e.to_string())?;
     let zone_count = zones.len();
     let mut engine = Engine::standalone(EngineConfig::default(), zones);
     engine.track_changes(false);
     engine.keep_events(args.events_out.is_some());
-    let reader = ArchiveReader::open(&args.paths)
+    let mut reader = ArchiveReader::open(&args.paths)
         .map_err(|e| e.to_string())?
         .with_range(from, to);
     let total_bytes: u64 = reader
@@ -117,7 +130,7 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
     let (mut lines, mut bytes) = (0u64, 0u64);
     let (mut first_ms, mut last_ms): (Option<i64>, Option<i64>) = (None, None);
     let mut pace_origin: Option<(i64, Instant)> = None;
-    for line in reader {
+    for line in reader.by_ref() {
         lines += 1;
         bytes += line.raw.len() as u64 + 1;
         let t = line.time_ms;
@@ -185,6 +198,14 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         wall,
         lines as f64 / wall.max(1e-9)
     );
+    let st = reader.stats();
+    if st.file_errors > 0 {
+        return Err(format!(
+            "{} input file(s) could not be read to the end (last error: {})",
+            st.file_errors,
+            st.last_error.as_deref().unwrap_or("unknown")
+        ));
+    }
     Ok(())
 }
 

@@ -82,7 +82,9 @@ struct Running {
     clock: Arc<dyn Clock>,
     snapshot_path: PathBuf,
     sinks: Arc<alert_sinks::SinkSet>,
-    demo_file: Option<PathBuf>,
+    /// The demo recording (a temporary file, removed when dropped — also
+    /// when the start fails half-way).
+    demo_file: Option<tempfile::TempPath>,
 }
 
 impl Server {
@@ -136,8 +138,9 @@ impl Server {
                 },
             )
         } else if cfg.ingest.sources.is_empty() {
-            let (path, label) = demo_recording(&cfg)?;
-            demo_file = Some(path.clone());
+            let (file, label) = demo_recording(&cfg)?;
+            let path = file.to_path_buf();
+            demo_file = Some(file);
             tracing::info!(%label, speed = cfg.demo.speed, "no feed configured: playing the demonstration scenario");
             (
                 vec![replay_source(vec![path], cfg.demo.speed)],
@@ -459,15 +462,13 @@ impl Running {
         }
         state.flush_alert_states();
         sinks.shutdown().await;
-        if let Some(p) = demo_file {
-            let _ = std::fs::remove_file(p);
-        }
+        drop(demo_file);
         served.map_err(|e| e.to_string())
     }
 }
 
 /// Simulate the demo scenario into a temporary recording.
-fn demo_recording(cfg: &LookoutConfig) -> Result<(PathBuf, String), String> {
+fn demo_recording(cfg: &LookoutConfig) -> Result<(tempfile::TempPath, String), String> {
     let scenario = match &cfg.demo.scenario {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -475,10 +476,13 @@ fn demo_recording(cfg: &LookoutConfig) -> Result<(PathBuf, String), String> {
         }
         None => Scenario::demo(),
     };
-    let path = std::env::temp_dir().join(format!("lookout-demo-{}.nmea", std::process::id()));
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-    );
+    let file = tempfile::Builder::new()
+        .prefix("lookout-demo-")
+        .suffix(".nmea")
+        .tempfile()
+        .map_err(|e| format!("the demo recording: {e}"))?;
+    let (handle, path) = file.into_parts();
+    let mut out = std::io::BufWriter::new(handle);
     let mut sim = Simulator::new(&scenario).map_err(|e| e.to_string())?;
     let mut err = None;
     sim.run_for((cfg.demo.hours * 3_600_000.0) as i64, |_, line| {
