@@ -101,7 +101,9 @@ pub fn format_time(ms: i64) -> String {
 /// One alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
-    /// Stable id (`a-000042`), assigned in message-time order.
+    /// Stable id from the alert's content (`a-` and 16 hex digits, see
+    /// [`crate::book::alert_id`]): the same situation raised at the same
+    /// message time has the same id in every run; no other alert has it.
     pub id: String,
     pub kind: AlertKind,
     pub mmsi: u32,

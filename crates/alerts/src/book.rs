@@ -3,9 +3,11 @@
 //! A *situation* is (kind, MMSI, other MMSI, zone). Raising a situation that
 //! is open updates its alert instead of raising a new one; clearing closes
 //! it; acknowledging records who and when. Every state change is queued as
-//! a change for the sinks (WebSocket, webhook, files). Ids are assigned in
-//! the order alerts are raised, which follows message time, so a replay
-//! gives the same ids. Closed alerts beyond a bound are forgotten (oldest
+//! a change for the sinks (WebSocket, webhook, files). An alert's id is
+//! derived from its content — kind, vessels, zone and the message time it
+//! was raised ([`alert_id`]) — so a replay, a restart or a second core gives
+//! the same alert the same id, and no other alert can ever get it (an
+//! acknowledgement kept under an id applies to that situation only). Closed alerts beyond a bound are forgotten (oldest
 //! first); open ones never are.
 
 use crate::alert::{Alert, AlertKind, AlertState, Severity};
@@ -68,6 +70,36 @@ pub struct AlertBook {
     pub stats: BookStats,
 }
 
+/// The id of the alert raised for situation `s` at message time `raised_ms`:
+/// `a-` and 16 hex digits of a stable 64-bit hash (FNV-1a) of the content.
+///
+/// ```
+/// use alerts::book::{alert_id, Situation};
+/// use alerts::AlertKind;
+/// let s = Situation::vessel(AlertKind::DistressBeacon, 970_215_001);
+/// assert_eq!(alert_id(&s, 1_795_846_800_000), alert_id(&s, 1_795_846_800_000));
+/// assert_ne!(alert_id(&s, 1_795_846_800_000), alert_id(&s, 1_795_846_860_000));
+/// assert!(alert_id(&s, 0).starts_with("a-") && alert_id(&s, 0).len() == 18);
+/// ```
+pub fn alert_id(s: &Situation, raised_ms: i64) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so fields cannot run into each other.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(s.kind.as_str().as_bytes());
+    eat(&s.mmsi.to_le_bytes());
+    eat(&s.other.to_le_bytes());
+    eat(s.zone.as_deref().unwrap_or("").as_bytes());
+    eat(&raised_ms.to_le_bytes());
+    format!("a-{h:016x}")
+}
+
 /// Updates of one open alert closer together than this (message time) are
 /// applied silently, so a moving beacon does not flood the sinks.
 const UPDATE_EVERY_MS: i64 = 60_000;
@@ -108,7 +140,7 @@ impl AlertBook {
         self.next += 1;
         let seq = self.next;
         let a = Alert {
-            id: format!("a-{seq:06}"),
+            id: alert_id(&s, f.time),
             kind: s.kind,
             mmsi: s.mmsi,
             other_mmsi: (s.other != 0).then_some(s.other),

@@ -84,8 +84,9 @@ impl SarBook {
 /// restart (see the module doc).
 #[derive(Default)]
 pub struct AckMemory {
+    /// Acknowledgements by the alert's content key (situation and raise
+    /// time).
     by_key: HashMap<String, AckRow>,
-    open_by_situation: HashMap<String, AckRow>,
     /// Alert states waiting for the writer thread (latest per alert).
     states: Arc<Mutex<HashMap<String, AlertRow>>>,
     writer_started: bool,
@@ -118,16 +119,21 @@ fn start_alert_state_writer(store: Arc<Store>, states: Arc<Mutex<HashMap<String,
 }
 
 impl AckMemory {
+    /// The acknowledgements recorded by earlier runs, to apply again when
+    /// their alerts are raised again (a restart rebuilding the picture).
     pub fn load(store: &Store) -> Result<AckMemory, String> {
         let mut m = AckMemory::default();
-        for (ack, state) in store.acknowledgements().map_err(|e| e.to_string())? {
-            if state.as_deref() != Some("cleared") {
-                m.open_by_situation
-                    .insert(ack.situation.clone(), ack.clone());
-            }
+        for (ack, _state) in store.acknowledgements().map_err(|e| e.to_string())? {
             m.by_key.insert(ack.alert_key.clone(), ack);
         }
         Ok(m)
+    }
+
+    /// None from earlier runs: a replay (or the demo) is a new exercise
+    /// each run, even over the same recording, so what an operator
+    /// acknowledged in an earlier run does not carry over.
+    pub fn fresh() -> AckMemory {
+        AckMemory::default()
     }
 
     pub fn len(&self) -> usize {
@@ -418,24 +424,19 @@ impl LiveState {
             return alerts;
         }
         {
-            let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+            let acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
             let mut again: Vec<(usize, AckRow)> = Vec::new();
             for (i, a) in alerts.iter().enumerate() {
-                let sit = situation(a);
                 if a.state == AlertState::Cleared {
-                    acks.open_by_situation.remove(&sit);
                     continue;
                 }
                 if a.acknowledged_by.is_some() {
                     continue;
                 }
-                let found = acks
-                    .by_key
-                    .get(&alert_key(a))
-                    .or_else(|| acks.open_by_situation.get(&sit))
-                    .cloned();
-                if let Some(ack) = found {
-                    acks.open_by_situation.remove(&sit);
+                // Only the acknowledgement of this very alert — same kind,
+                // vessels, zone and raise time — applies: never one made on
+                // another alert of the same situation (an earlier raise).
+                if let Some(ack) = acks.by_key.get(&alert_key(a)).cloned() {
                     again.push((i, ack));
                 }
             }
