@@ -68,16 +68,25 @@ impl Changes {
 
 /// The picture, the rules, own assets and the decoder, stepped together.
 pub struct Engine {
+    /// Lines → decoded messages and own-asset fixes.
+    router: Router,
+    /// Everything a message steps.
+    core: Core,
+}
+
+/// The engine less its decoder: what one message (or clock move) steps.
+/// Kept apart so the decoder's callback can step it.
+struct Core {
     picture: Picture,
     rules: AlertEngine,
     own: OwnAssets,
-    router: Router,
     /// Message time the rules' clock has run to.
     ticked: i64,
     /// Every picture event, kept for a caller that writes them out.
     log: Option<Vec<Event>>,
     /// Picture events handled since the engine started.
     events_total: u64,
+    /// Keep the vessels touched (for [`Engine::take_changes`]).
     track: bool,
     touched: BTreeSet<u32>,
     removed: BTreeSet<u32>,
@@ -90,18 +99,20 @@ impl Engine {
     /// (own-asset GNSS lines go to their asset).
     pub fn new(cfg: EngineConfig, zones: ZoneIndex, registry: Arc<SourceRegistry>) -> Self {
         Engine {
-            picture: Picture::new(cfg.picture, zones),
-            rules: AlertEngine::new(cfg.alerts),
-            own: OwnAssets::default(),
             router: Router::new(registry, cfg.decoder),
-            ticked: i64::MIN,
-            log: None,
-            events_total: 0,
-            track: true,
-            touched: BTreeSet::new(),
-            removed: BTreeSet::new(),
-            own_changed: BTreeMap::new(),
-            messages: 0,
+            core: Core {
+                picture: Picture::new(cfg.picture, zones),
+                rules: AlertEngine::new(cfg.alerts),
+                own: OwnAssets::default(),
+                ticked: i64::MIN,
+                log: None,
+                events_total: 0,
+                track: true,
+                touched: BTreeSet::new(),
+                removed: BTreeSet::new(),
+                own_changed: BTreeMap::new(),
+                messages: 0,
+            },
         }
     }
 
@@ -113,58 +124,27 @@ impl Engine {
     /// Keep (or not) the vessels touched for [`Engine::take_changes`]
     /// (default on).
     pub fn track_changes(&mut self, on: bool) {
-        self.track = on;
+        let c = &mut self.core;
+        c.track = on;
         if !on {
-            self.touched.clear();
-            self.removed.clear();
-            self.own_changed.clear();
+            c.touched.clear();
+            c.removed.clear();
+            c.own_changed.clear();
         }
     }
 
     /// Keep every picture event for [`Engine::take_events`] (default off).
     pub fn keep_events(&mut self, on: bool) {
-        self.log = on.then(Vec::new);
+        self.core.log = on.then(Vec::new);
     }
 
     /// Feed one line from a registered source (its id and receive time in
     /// the line).
     pub fn feed(&mut self, line: &Line) {
-        let Engine {
-            router,
-            picture,
-            rules,
-            own,
-            ticked,
-            log,
-            events_total,
-            track,
-            touched,
-            removed,
-            own_changed,
-            messages,
-            ..
-        } = self;
-        let mut step = Step {
-            picture,
-            rules,
-            ticked,
-            log,
-            events_total,
-            track: *track,
-            touched,
-            removed,
-        };
+        let Engine { router, core } = self;
         router.handle(line, |e| match e {
-            RouterEvent::Ais(m) => {
-                step.apply(&m.decoded, Some(m.received_ms));
-                *messages += 1;
-            }
-            RouterEvent::OwnAssetFix(f) => {
-                let v = own.update(&f, step.picture);
-                if step.track {
-                    own_changed.insert(v.mmsi, v);
-                }
-            }
+            RouterEvent::Ais(m) => core.apply(&m.decoded, Some(m.received_ms)),
+            RouterEvent::OwnAssetFix(f) => core.apply_fix(&f),
         });
     }
 
@@ -178,94 +158,54 @@ impl Engine {
     /// Feed one line of a recording (`ctx`: its feed number and receive
     /// time, when known). Returns the decoder's verdict on the line.
     pub fn feed_raw(&mut self, raw: &[u8], ctx: &LineContext) -> Result<(), DecodeError> {
-        let Engine {
-            router,
-            picture,
-            rules,
-            ticked,
-            log,
-            events_total,
-            track,
-            touched,
-            removed,
-            messages,
-            ..
-        } = self;
-        let mut step = Step {
-            picture,
-            rules,
-            ticked,
-            log,
-            events_total,
-            track: *track,
-            touched,
-            removed,
-        };
-        router.handle_raw(raw, ctx, |d| {
-            step.apply(&d, ctx.received_ms);
-            *messages += 1;
-        })
+        let Engine { router, core } = self;
+        router.handle_raw(raw, ctx, |d| core.apply(&d, ctx.received_ms))
     }
 
     /// Apply one decoded message received at `received_ms` (used when the
     /// message has no TAG time).
     pub fn apply(&mut self, d: &Decoded, received_ms: Option<i64>) {
-        self.step().apply(d, received_ms);
-        self.messages += 1;
+        self.core.apply(d, received_ms);
     }
 
     /// Apply an own asset's fix.
     pub fn apply_fix(&mut self, f: &OwnAssetFix) {
-        let v = self.own.update(f, &self.picture);
-        if self.track {
-            self.own_changed.insert(v.mmsi, v);
-        }
+        self.core.apply_fix(f);
     }
 
     /// Move message time to `now_ms` without a message: for live feeds
     /// (the receive clock) so vessels go stale when a feed falls silent.
     /// Replays never call it.
     pub fn advance_to(&mut self, now_ms: i64) {
-        self.step().advance(now_ms);
+        self.core.advance(now_ms);
     }
 
     /// The input ended: run the rules' clock to the picture's clock.
     pub fn finish(&mut self) {
-        if let Some(now) = self.picture.now_ms() {
-            self.step().advance(now);
-        }
-    }
-
-    fn step(&mut self) -> Step<'_> {
-        Step {
-            picture: &mut self.picture,
-            rules: &mut self.rules,
-            ticked: &mut self.ticked,
-            log: &mut self.log,
-            events_total: &mut self.events_total,
-            track: self.track,
-            touched: &mut self.touched,
-            removed: &mut self.removed,
+        if let Some(now) = self.core.picture.now_ms() {
+            self.core.advance(now);
         }
     }
 
     /// Alert changes since the last call, in the order they happened.
     pub fn take_alerts(&mut self) -> Vec<Alert> {
-        self.rules.take_changes()
+        self.core.rules.take_changes()
     }
 
     /// Are vessel changes waiting for [`Engine::take_changes`]?
     pub fn has_changes(&self) -> bool {
-        !(self.touched.is_empty() && self.removed.is_empty() && self.own_changed.is_empty())
+        let c = &self.core;
+        !(c.touched.is_empty() && c.removed.is_empty() && c.own_changed.is_empty())
     }
 
     /// Vessels touched and removed since the last call (with
     /// [`Engine::track_changes`] on), as views of their current state.
     pub fn take_changes(&mut self) -> Changes {
-        let touched = std::mem::take(&mut self.touched);
-        let removed = std::mem::take(&mut self.removed);
-        let own = std::mem::take(&mut self.own_changed);
-        let p = &self.picture;
+        let c = &mut self.core;
+        let touched = std::mem::take(&mut c.touched);
+        let removed = std::mem::take(&mut c.removed);
+        let own = std::mem::take(&mut c.own_changed);
+        let p = &c.picture;
         let mut upserts: Vec<VesselView> = touched
             .into_iter()
             .filter_map(|m| p.vessel(m).and_then(|v| views::vessel_view(p, v)))
@@ -280,15 +220,19 @@ impl Engine {
     /// Picture events kept since the last call (with
     /// [`Engine::keep_events`] on).
     pub fn take_events(&mut self) -> Vec<Event> {
-        self.log.as_mut().map(std::mem::take).unwrap_or_default()
+        self.core
+            .log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Every vessel and own asset, as views.
     pub fn all_views(&self) -> Vec<VesselView> {
-        let p = &self.picture;
+        let p = &self.core.picture;
         p.vessels()
             .filter_map(|v| views::vessel_view(p, v))
-            .chain(self.own.all().cloned())
+            .chain(self.core.own.all().cloned())
             .collect()
     }
 
@@ -300,8 +244,8 @@ impl Engine {
         who: &str,
         note: Option<&str>,
     ) -> Result<Alert, String> {
-        let now = self.picture.now_ms().unwrap_or_default();
-        self.rules.acknowledge(id, who, note, now)
+        let now = self.core.picture.now_ms().unwrap_or_default();
+        self.core.rules.acknowledge(id, who, note, now)
     }
 
     /// Acknowledge an alert at a given time (an acknowledgement restored
@@ -313,24 +257,24 @@ impl Engine {
         note: Option<&str>,
         at_ms: i64,
     ) -> Result<Alert, String> {
-        self.rules.acknowledge(id, who, note, at_ms)
+        self.core.rules.acknowledge(id, who, note, at_ms)
     }
 
     /// Replace the zones (the picture re-checks membership).
     pub fn set_zones(&mut self, zones: ZoneIndex) {
-        self.picture.set_zones(zones);
+        self.core.picture.set_zones(zones);
     }
 
     pub fn picture(&self) -> &Picture {
-        &self.picture
+        &self.core.picture
     }
 
     pub fn rules(&self) -> &AlertEngine {
-        &self.rules
+        &self.core.rules
     }
 
     pub fn own_assets(&self) -> &OwnAssets {
-        &self.own
+        &self.core.own
     }
 
     /// Decoder counters.
@@ -340,30 +284,19 @@ impl Engine {
 
     /// Picture events handled since the engine started.
     pub fn events_total(&self) -> u64 {
-        self.events_total
+        self.core.events_total
     }
 
     /// Messages applied since the engine started.
     pub fn messages(&self) -> u64 {
-        self.messages
+        self.core.messages
     }
 }
 
-/// The parts one step touches (split borrows of [`Engine`], so the
-/// decoder's callback can step the picture).
-struct Step<'a> {
-    picture: &'a mut Picture,
-    rules: &'a mut AlertEngine,
-    ticked: &'a mut i64,
-    log: &'a mut Option<Vec<Event>>,
-    events_total: &'a mut u64,
-    track: bool,
-    touched: &'a mut BTreeSet<u32>,
-    removed: &'a mut BTreeSet<u32>,
-}
-
-impl Step<'_> {
+impl Core {
+    /// One message: the clocks to its time, the message, its events.
     fn apply(&mut self, d: &Decoded, received_ms: Option<i64>) {
+        self.messages += 1;
         let t = d.time_ms(received_ms).or(self.picture.now_ms());
         if let Some(t) = t {
             // Only a time the picture will accept moves the clocks (a
@@ -375,26 +308,34 @@ impl Step<'_> {
         self.picture.apply(d, received_ms);
         self.drain();
         if let Some(t) = t {
-            self.rules.on_message(d, t, self.picture);
+            self.rules.on_message(d, t, &self.picture);
+        }
+    }
+
+    /// An own asset's fix (own assets are not in the picture's table).
+    fn apply_fix(&mut self, f: &OwnAssetFix) {
+        let v = self.own.update(f, &self.picture);
+        if self.track {
+            self.own_changed.insert(v.mmsi, v);
         }
     }
 
     /// Picture clock, then the rules' clock, to `t` (when it moves on).
     fn advance(&mut self, t: i64) {
-        if t <= *self.ticked {
+        if t <= self.ticked {
             return;
         }
         self.picture.advance_time(t);
         self.drain();
-        *self.ticked = t;
-        self.rules.tick(t, self.picture);
+        self.ticked = t;
+        self.rules.tick(t, &self.picture);
     }
 
     /// The picture's events to the rules, with the picture as it is now.
     fn drain(&mut self) {
         while let Some(s) = self.picture.events_mut().pop() {
-            *self.events_total += 1;
-            self.rules.on_event(&s.event, self.picture);
+            self.events_total += 1;
+            self.rules.on_event(&s.event, &self.picture);
             if self.track {
                 match &s.event {
                     Event::VesselRemoved { mmsi, .. } => {
