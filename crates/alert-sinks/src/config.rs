@@ -46,6 +46,9 @@ pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 fn default_queue() -> usize {
     DEFAULT_QUEUE_CAPACITY
 }
+fn default_max_held() -> usize {
+    10_000
+}
 fn default_outbox_max_rows() -> u64 {
     100_000
 }
@@ -214,6 +217,11 @@ pub struct WebhookConfig {
     /// counted, and logged as errors).
     #[serde(default = "default_outbox_max_rows")]
     pub outbox_max_rows: u64,
+    /// Alerts kept in memory while the outbox cannot be written (a full
+    /// disk): they are stored, in order, as soon as it can; beyond this
+    /// many the oldest held are dropped (counted as `store_failed`).
+    #[serde(default = "default_max_held")]
+    pub max_held: usize,
     #[serde(default = "default_queue")]
     pub queue_capacity: usize,
     /// Whole-request timeout.
@@ -242,6 +250,7 @@ impl WebhookConfig {
             secret_env: None,
             outbox: outbox.into(),
             outbox_max_rows: default_outbox_max_rows(),
+            max_held: default_max_held(),
             queue_capacity: default_queue(),
             timeout_ms: default_timeout_ms(),
             connect_timeout_ms: default_connect_timeout_ms(),
@@ -267,6 +276,9 @@ impl WebhookConfig {
         }
         if self.outbox_max_rows == 0 {
             return Err("outbox_max_rows must be at least 1".into());
+        }
+        if self.max_held == 0 {
+            return Err("max_held must be at least 1".into());
         }
         if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
             return Err("timeouts must be positive".into());

@@ -36,6 +36,9 @@ pub struct Outbox {
     max_rows: u64,
     rows: u64,
     dropped_on_open: u64,
+    /// Tests: make every write fail as a full disk does.
+    #[cfg(test)]
+    pub(crate) fail_writes: bool,
 }
 
 /// What an insert did.
@@ -77,6 +80,8 @@ impl Outbox {
             max_rows: max_rows.max(1),
             rows: rows.max(0) as u64,
             dropped_on_open: 0,
+            #[cfg(test)]
+            fail_writes: false,
         };
         // A smaller bound than last time applies at once.
         outbox.dropped_on_open = outbox.enforce_bound()?;
@@ -103,6 +108,7 @@ impl Outbox {
         &mut self,
         items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
     ) -> Result<Inserted, rusqlite::Error> {
+        self.check_writable()?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
@@ -140,13 +146,36 @@ impl Outbox {
         Ok(n)
     }
 
+    #[cfg(test)]
+    fn check_writable(&self) -> Result<(), rusqlite::Error> {
+        if self.fail_writes {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                Some("database or disk is full (test)".into()),
+            ));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(test))]
+    #[inline]
+    fn check_writable(&self) -> Result<(), rusqlite::Error> {
+        Ok(())
+    }
+
     /// The oldest undelivered change.
     pub fn head(&self) -> Result<Option<OutboxRow>, rusqlite::Error> {
+        self.head_after(0)
+    }
+
+    /// The oldest change with a sequence number above `seq` (the rows up to
+    /// `seq` were delivered but could not be deleted yet).
+    pub fn head_after(&self, seq: i64) -> Result<Option<OutboxRow>, rusqlite::Error> {
         self.conn
             .prepare_cached(
-                "SELECT seq, alert_id, state, body, attempts FROM outbox ORDER BY seq LIMIT 1",
+                "SELECT seq, alert_id, state, body, attempts FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT 1",
             )?
-            .query_row([], |r| {
+            .query_row(params![seq], |r| {
                 Ok(OutboxRow {
                     seq: r.get(0)?,
                     alert_id: r.get(1)?,
@@ -158,8 +187,20 @@ impl Outbox {
             .optional()
     }
 
+    /// Delete every row up to `seq` (delivered ones); how many went.
+    pub fn remove_through(&mut self, seq: i64) -> Result<u64, rusqlite::Error> {
+        self.check_writable()?;
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")?
+            .execute(params![seq])? as u64;
+        self.rows = self.rows.saturating_sub(n);
+        Ok(n)
+    }
+
     /// The receiver acknowledged `seq`.
     pub fn remove(&mut self, seq: i64) -> Result<(), rusqlite::Error> {
+        self.check_writable()?;
         let n = self
             .conn
             .prepare_cached("DELETE FROM outbox WHERE seq = ?1")?

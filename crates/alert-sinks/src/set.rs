@@ -227,6 +227,10 @@ impl SinkSet {
             ("alert_sink_attempts", "Delivery attempts"),
             ("alert_sink_failures", "Failed delivery attempts (retried)"),
             ("alert_sink_delivered", "Alert changes delivered"),
+            (
+                "alert_sink_store_errors",
+                "Failed writes to the sink's outbox (a full disk); retried",
+            ),
         ];
         let families: Vec<Family<Labels, Counter>> =
             counters.iter().map(|_| Family::default()).collect();
@@ -234,9 +238,17 @@ impl SinkSet {
         let pending = Family::<Labels, Gauge>::default();
         let queued = Family::<Labels, Gauge>::default();
         let connected = Family::<Labels, Gauge>::default();
+        let held = Family::<Labels, Gauge>::default();
         for s in self.status() {
             let l = vec![("sink".to_string(), s.name.clone())];
-            let values = [s.published, s.accepted, s.attempts, s.failed, s.delivered];
+            let values = [
+                s.published,
+                s.accepted,
+                s.attempts,
+                s.failed,
+                s.delivered,
+                s.store_errors,
+            ];
             for (f, v) in families.iter().zip(values) {
                 f.get_or_create(&l).inc_by(v);
             }
@@ -244,6 +256,7 @@ impl SinkSet {
                 ("queue_full", s.dropped_queue_full),
                 ("outbox_full", s.dropped_outbox_full),
                 ("other", s.dropped_other),
+                ("store_failed", s.dropped_store_failed),
             ] {
                 let mut l = l.clone();
                 l.push(("reason".to_string(), reason.to_string()));
@@ -252,6 +265,7 @@ impl SinkSet {
             pending.get_or_create(&l).set(s.pending as i64);
             queued.get_or_create(&l).set(s.queued as i64);
             connected.get_or_create(&l).set(s.connected as i64);
+            held.get_or_create(&l).set(s.held as i64);
         }
         for ((name, help), f) in counters.iter().zip(families) {
             reg.register(*name, *help, f);
@@ -270,6 +284,11 @@ impl SinkSet {
             "alert_sink_queued",
             "Alert changes in the sink's in-memory queue",
             queued,
+        );
+        reg.register(
+            "alert_sink_held",
+            "Alert changes held in memory until the outbox can be written again",
+            held,
         );
         reg.register(
             "alert_sink_connected",

@@ -60,8 +60,16 @@ pub struct SinkStats {
     pub delivered: AtomicU64,
     /// Undelivered alerts dropped from a full outbox (oldest first).
     pub dropped_outbox_full: AtomicU64,
-    /// Alerts given up on for another reason (cannot be stored or encoded).
+    /// Alerts given up on for another reason (cannot be encoded, or left
+    /// in the queue of a sink that stopped).
     pub dropped_other: AtomicU64,
+    /// Alerts given up on because the outbox could not be written (a full
+    /// disk) for longer than the memory queue (`max_held`) could bridge.
+    pub dropped_store_failed: AtomicU64,
+    /// Failed writes to the outbox (each retried).
+    pub store_errors: AtomicU64,
+    /// Alerts held in memory because the outbox cannot be written now.
+    pub held: AtomicU64,
     /// Accepted but not yet delivered (webhook: outbox rows).
     pub pending: AtomicU64,
     /// Connected to the peer (TCP); true for connectionless sinks.
@@ -129,6 +137,12 @@ pub struct SinkStatus {
     pub dropped_queue_full: u64,
     pub dropped_outbox_full: u64,
     pub dropped_other: u64,
+    /// Given up on: the outbox could not be written for too long.
+    pub dropped_store_failed: u64,
+    /// Failed writes to the outbox (retried).
+    pub store_errors: u64,
+    /// Held in memory until the outbox can be written again.
+    pub held: u64,
     pub connected: bool,
     /// RFC 3339, or null.
     pub last_delivery: Option<String>,
@@ -152,6 +166,9 @@ impl SinkStatus {
             dropped_queue_full: g(&s.dropped_queue_full),
             dropped_outbox_full: g(&s.dropped_outbox_full),
             dropped_other: g(&s.dropped_other),
+            dropped_store_failed: g(&s.dropped_store_failed),
+            store_errors: g(&s.store_errors),
+            held: g(&s.held),
             connected: s.connected.load(Ordering::Relaxed),
             last_delivery: (last > 0).then(|| alerts::alert::format_time(last)),
             last_error: s.last_error(),
@@ -160,7 +177,10 @@ impl SinkStatus {
 
     /// Everything dropped, for any reason.
     pub fn dropped(&self) -> u64 {
-        self.dropped_queue_full + self.dropped_outbox_full + self.dropped_other
+        self.dropped_queue_full
+            + self.dropped_outbox_full
+            + self.dropped_other
+            + self.dropped_store_failed
     }
 }
 

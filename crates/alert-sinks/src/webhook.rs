@@ -38,6 +38,17 @@
 //! most `outbox_max_rows`; beyond it the **oldest undelivered** changes are
 //! dropped, counted (`dropped_outbox_full`) and logged as errors — the gap
 //! is visible to the receiver as a jump in `X-Lookout-Sequence`.
+//!
+//! ## When the outbox cannot be written (a full disk)
+//! Alerts that cannot be committed are **held in memory**, in order, up to
+//! `max_held` (counted in `held` and `store_errors`, the error logged once
+//! per episode), and stored — before any newer one — as soon as a write
+//! succeeds again: retried on every new alert and at least every few
+//! seconds. Delivery of what the outbox already holds goes on meanwhile;
+//! a delivered row that cannot be deleted is remembered and deleted later
+//! (never sent again in this run). Only beyond `max_held` are the oldest
+//! held alerts dropped (`dropped_store_failed`, logged as errors), and
+//! alerts still held when the sink stops are counted there too.
 
 use crate::config::{Secret, WebhookConfig};
 use crate::outbox::{Outbox, OutboxRow};
@@ -46,6 +57,7 @@ use alerts::{Alert, AlertState};
 use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use sha2::Sha256;
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,7 +115,20 @@ pub struct WebhookSink {
     url: reqwest::Url,
     client: reqwest::Client,
     outbox: Outbox,
+    /// Alerts not yet stored (the outbox could not be written), oldest
+    /// first: `(alert_id, state, body)`.
+    held: VecDeque<(String, &'static str, String)>,
+    /// In an episode of failed outbox writes.
+    store_failing: bool,
+    /// Highest sequence number delivered in this run: rows up to it are
+    /// never sent again (some may wait to be deleted).
+    delivered_through: i64,
+    /// Delivered rows whose delete failed (deleted later).
+    undeleted: u64,
 }
+
+/// How often held alerts are retried at least, while nothing else happens.
+const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
 
 enum Failure {
     /// Retry later.
@@ -140,35 +165,42 @@ impl WebhookSink {
             url,
             client,
             outbox,
+            held: VecDeque::new(),
+            store_failing: false,
+            delivered_through: 0,
+            undeleted: 0,
         })
     }
 
     fn set_pending(&self, stats: &SinkStats) {
-        stats.pending.store(self.outbox.len(), Ordering::Relaxed);
+        stats.pending.store(
+            self.outbox.len().saturating_sub(self.undeleted),
+            Ordering::Relaxed,
+        );
+        stats.held.store(self.held.len() as u64, Ordering::Relaxed);
     }
 
-    /// Commit alerts to the outbox (they are accepted from then on).
-    fn accept(&mut self, batch: &[Arc<Alert>], stats: &SinkStats) {
-        if batch.is_empty() {
-            return;
+    /// Commit the held alerts to the outbox, in order; false while it
+    /// cannot be written (they stay held).
+    fn store_held(&mut self, stats: &SinkStats) -> bool {
+        if self.held.is_empty() {
+            return true;
         }
-        let rows: Vec<(String, &'static str, String)> = batch
-            .iter()
-            .map(|a| (a.id.clone(), state_str(a.state), a.to_json()))
-            .collect();
-        let (good, bad): (Vec<_>, Vec<_>) = rows.iter().partition(|r| !r.2.is_empty());
-        if !bad.is_empty() {
-            stats
-                .dropped_other
-                .fetch_add(bad.len() as u64, Ordering::Relaxed);
-            tracing::error!(sink = %self.cfg.name, n = bad.len(), "alerts that cannot be encoded were dropped");
-        }
-        match self
-            .outbox
-            .insert(good.iter().map(|r| (r.0.as_str(), r.1, r.2.as_str())))
-        {
+        let result = self.outbox.insert(
+            self.held
+                .iter()
+                .map(|(id, state, body)| (id.as_str(), *state, body.as_str())),
+        );
+        let ok = match result {
             Ok(ins) => {
                 stats.accepted.fetch_add(ins.inserted, Ordering::Relaxed);
+                if self.store_failing {
+                    self.store_failing = false;
+                    stats.clear_error();
+                    tracing::warn!(sink = %self.cfg.name, stored = ins.inserted,
+                        "webhook outbox writable again: the alerts held in memory are stored");
+                }
+                self.held.clear();
                 if ins.dropped > 0 {
                     let total = stats
                         .dropped_outbox_full
@@ -182,23 +214,74 @@ impl WebhookSink {
                         "webhook outbox full: the oldest undelivered alerts were DROPPED"
                     );
                 }
+                true
             }
             Err(e) => {
-                stats
-                    .dropped_other
-                    .fetch_add(good.len() as u64, Ordering::Relaxed);
+                stats.store_errors.fetch_add(1, Ordering::Relaxed);
                 stats.set_error(format!("outbox: {e}"));
-                tracing::error!(sink = %self.cfg.name, n = good.len(), error = %e,
-                    "cannot store alerts in the webhook outbox: DROPPED");
+                if !self.store_failing {
+                    self.store_failing = true;
+                    tracing::error!(sink = %self.cfg.name, held = self.held.len(),
+                        max_held = self.cfg.max_held, error = %e,
+                        "cannot store alerts in the webhook outbox (disk full?): holding them in memory and retrying");
+                }
+                false
             }
-        }
+        };
         self.set_pending(stats);
+        ok
+    }
+
+    /// Delete delivered rows whose delete failed before.
+    fn tidy(&mut self, stats: &SinkStats) {
+        if self.undeleted == 0 {
+            return;
+        }
+        if self.outbox.remove_through(self.delivered_through).is_ok() {
+            self.undeleted = 0;
+            self.set_pending(stats);
+        }
+    }
+
+    /// Commit alerts to the outbox (they are accepted from then on).
+    fn accept(&mut self, batch: &[Arc<Alert>], stats: &SinkStats) {
+        if batch.is_empty() {
+            return;
+        }
+        let rows: Vec<(String, &'static str, String)> = batch
+            .iter()
+            .map(|a| (a.id.clone(), state_str(a.state), a.to_json()))
+            .collect();
+        let (good, bad): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| !r.2.is_empty());
+        if !bad.is_empty() {
+            stats
+                .dropped_other
+                .fetch_add(bad.len() as u64, Ordering::Relaxed);
+            tracing::error!(sink = %self.cfg.name, n = bad.len(), "alerts that cannot be encoded were dropped");
+        }
+        // Behind any still held, so the order is kept.
+        self.held.extend(good);
+        let over = self.held.len().saturating_sub(self.cfg.max_held);
+        if over > 0 {
+            self.held.drain(..over);
+            let total = stats
+                .dropped_store_failed
+                .fetch_add(over as u64, Ordering::Relaxed)
+                + over as u64;
+            tracing::error!(sink = %self.cfg.name, dropped = over, total, max_held = self.cfg.max_held,
+                "webhook outbox unwritable and the memory queue full: the oldest held alerts were DROPPED");
+        }
+        self.store_held(stats);
     }
 
     /// Move everything queued into the outbox, without waiting.
     fn absorb(&mut self, inbox: &mut Inbox, first: Option<Arc<Alert>>) {
         let stats = inbox.stats().clone();
         let mut batch: Vec<Arc<Alert>> = first.into_iter().collect();
+        if batch.is_empty() {
+            // Nothing new may come for a while: retry what is held.
+            self.store_held(&stats);
+        }
         loop {
             while batch.len() < 512 {
                 match inbox.try_recv() {
@@ -310,6 +393,10 @@ impl WebhookSink {
         );
         let mut deadline: Option<Instant> = None;
         let mut failing = 0u64;
+        let mut store_retry = Backoff::new(
+            Duration::from_millis(self.cfg.retry_initial_ms.min(1000)),
+            STORE_RETRY_MAX,
+        );
         loop {
             if inbox.is_aborted() {
                 break;
@@ -318,10 +405,11 @@ impl WebhookSink {
                 deadline = Some(Instant::now() + grace);
             }
             self.absorb(&mut inbox, None);
+            self.tidy(&stats);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
-            let row = match self.outbox.head() {
+            let row = match self.outbox.head_after(self.delivered_through) {
                 Ok(r) => r,
                 Err(e) => {
                     stats.set_error(format!("outbox: {e}"));
@@ -334,6 +422,19 @@ impl WebhookSink {
                 }
             };
             let Some(row) = row else {
+                if !self.held.is_empty() {
+                    // Nothing stored to deliver, alerts waiting for the
+                    // disk: try again shortly (new alerts try at once).
+                    let d = store_retry.next_delay();
+                    if !self.pause(&mut inbox, d, deadline).await {
+                        break;
+                    }
+                    if self.held.is_empty() {
+                        store_retry.reset();
+                    }
+                    continue;
+                }
+                store_retry.reset();
                 if inbox.is_closing() {
                     break;
                 }
@@ -344,9 +445,13 @@ impl WebhookSink {
             };
             match self.post(&row, &inbox, deadline).await {
                 Ok(()) => {
+                    self.delivered_through = self.delivered_through.max(row.seq);
                     if let Err(e) = self.outbox.remove(row.seq) {
-                        // Delivered but still stored: it will be sent again
-                        // (at-least-once); say so.
+                        // Delivered but still stored: not sent again in this
+                        // run (deleted later); after a restart it would be
+                        // (at-least-once). Say so.
+                        self.undeleted += 1;
+                        stats.store_errors.fetch_add(1, Ordering::Relaxed);
                         stats.set_error(format!("outbox: {e}"));
                         tracing::error!(sink = %name, error = %e, seq = row.seq, "webhook outbox: cannot remove a delivered alert");
                     }
@@ -383,6 +488,14 @@ impl WebhookSink {
         // Whatever is still queued in memory goes to the outbox for the
         // next start.
         self.absorb(&mut inbox, None);
+        self.tidy(&stats);
+        if !self.held.is_empty() {
+            let n = self.held.len() as u64;
+            stats.dropped_store_failed.fetch_add(n, Ordering::Relaxed);
+            tracing::error!(sink = %name, dropped = n,
+                "webhook stopped while the outbox could not be written: held alerts DROPPED");
+            self.held.clear();
+        }
         self.set_pending(&stats);
         if !self.outbox.is_empty() {
             tracing::warn!(sink = %name, pending = self.outbox.len(),
@@ -427,6 +540,115 @@ impl AlertSink for WebhookSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn alert(n: u32) -> Arc<Alert> {
+        Arc::new(Alert {
+            id: format!("a-{n:06}"),
+            kind: alerts::AlertKind::DistressBeacon,
+            mmsi: 970_000_000 + n,
+            other_mmsi: None,
+            zone: None,
+            time: 1_795_845_600_000 + n as i64,
+            lat: Some(35.0),
+            lon: Some(12.0),
+            severity: alerts::Severity::Critical,
+            message: format!("alert {n}"),
+            state: AlertState::Raised,
+            raised_at: 1_795_845_600_000,
+            cleared_at: None,
+            acknowledged_by: None,
+            acknowledged_at: None,
+            note: None,
+        })
+    }
+
+    #[test]
+    fn alerts_that_cannot_be_stored_are_held_in_order_and_stored_when_the_disk_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = WebhookConfig::new(
+            "rcc",
+            "http://127.0.0.1:9/hook",
+            "s3cret",
+            dir.path().join("outbox.sqlite"),
+        );
+        cfg.max_held = 10;
+        let mut sink = WebhookSink::new(cfg).unwrap();
+        let stats = SinkStats::default();
+        sink.accept(&[alert(1)], &stats);
+        sink.outbox.fail_writes = true;
+        // The disk is full: 12 alerts in three batches.
+        sink.accept(&(2..=5).map(alert).collect::<Vec<_>>(), &stats);
+        sink.accept(&(6..=9).map(alert).collect::<Vec<_>>(), &stats);
+        assert!(!sink.store_held(&stats));
+        let g = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        assert_eq!(g(&stats.held), 8);
+        assert_eq!(g(&stats.accepted), 1);
+        assert!(g(&stats.store_errors) >= 3);
+        assert_eq!(g(&stats.dropped_other), 0, "nothing dropped");
+        assert!(stats.last_error().unwrap().contains("full"));
+        // Beyond max_held the oldest held go, counted.
+        sink.accept(&(10..=13).map(alert).collect::<Vec<_>>(), &stats);
+        assert_eq!(g(&stats.held), 10);
+        assert_eq!(g(&stats.dropped_store_failed), 2);
+        // Space again: everything held is stored, in order.
+        sink.outbox.fail_writes = false;
+        assert!(sink.store_held(&stats));
+        assert_eq!(g(&stats.held), 0);
+        assert_eq!(g(&stats.accepted), 11);
+        assert!(stats.last_error().is_none());
+        let ids: Vec<String> = sink
+            .outbox
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.alert_id)
+            .collect();
+        let want: Vec<String> = [1]
+            .into_iter()
+            .chain(4..=13)
+            .map(|n| format!("a-{n:06}"))
+            .collect();
+        assert_eq!(ids, want);
+    }
+
+    #[test]
+    fn a_delivered_row_that_cannot_be_deleted_is_not_sent_again_and_is_deleted_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = WebhookConfig::new(
+            "rcc",
+            "http://127.0.0.1:9/hook",
+            "s3cret",
+            dir.path().join("outbox.sqlite"),
+        );
+        let mut sink = WebhookSink::new(cfg).unwrap();
+        let stats = SinkStats::default();
+        sink.accept(&[alert(1), alert(2)], &stats);
+        let head = sink
+            .outbox
+            .head_after(sink.delivered_through)
+            .unwrap()
+            .unwrap();
+        sink.outbox.fail_writes = true;
+        assert!(sink.outbox.remove(head.seq).is_err());
+        sink.delivered_through = head.seq;
+        sink.undeleted = 1;
+        let next = sink
+            .outbox
+            .head_after(sink.delivered_through)
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.alert_id, "a-000002");
+        sink.tidy(&stats);
+        assert_eq!(sink.outbox.len(), 2);
+        sink.outbox.fail_writes = false;
+        sink.tidy(&stats);
+        assert_eq!(sink.outbox.len(), 1);
+        assert_eq!(g_pending(&stats), 1);
+    }
+
+    fn g_pending(s: &SinkStats) -> u64 {
+        s.pending.load(Ordering::Relaxed)
+    }
 
     #[test]
     fn signatures_match_a_known_vector() {

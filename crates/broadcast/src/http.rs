@@ -1,24 +1,38 @@
 //! The HTTP side of the one listening port: the JSON/GeoJSON API, health,
 //! metrics, and the upgrade to the WebSocket at `/ws`.
 //!
-//! Every endpoint but `/healthz` needs a token (`Authorization: Bearer …`, or
-//! `?token=` on the WebSocket, where browsers cannot set headers) unless
-//! authentication is off on loopback. Reads need `viewer`; acknowledging
-//! alerts, editing zones and writing contacts and incidents need `operator`.
+//! Every endpoint but `/healthz` needs a token (`Authorization: Bearer …`,
+//! the scheme in any case; or `?token=` on the WebSocket only, where
+//! browsers cannot set headers) unless authentication is off on loopback.
+//! Reads need `viewer`; acknowledging alerts, editing zones and writing
+//! contacts and incidents need `operator`. `/healthz` tells an
+//! unauthenticated caller only that the server is alive.
+//!
+//! The token is checked from the headers **before** a request body is
+//! read, so a caller without one never makes the server buffer anything;
+//! bodies are then read within `max_body_bytes` (413) and
+//! `body_timeout_ms` (408). Times, ids and text are checked at the edge
+//! ([`crate::input`]). Every error answer is `{"error":"…"}` — those of
+//! the middleware (405, 408, 413, 503 timeouts, …) included — and is
+//! counted by status in `/metrics`.
 
 use crate::api::{PictureApi, SarApi, SarFailure};
 use crate::auth::{Auth, AuthError, Principal, Role};
 use crate::hub::Hub;
+use crate::input;
 use crate::sar_channel::SarKind;
 use crate::session;
 use crate::view::{BBox, Filter};
+use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 use serde::Deserialize;
@@ -70,6 +84,124 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router with the web client's files (if any) as the fallback, and
+/// the per-request limits of [`crate::Limits`] as tower middleware:
+/// outermost the JSON error bodies (and their counts), then the request
+/// timeout (503), the global limit on requests in flight, and the body
+/// size limit the handlers' body reads obey.
+pub fn app(state: AppState, web_root: Option<std::path::PathBuf>) -> Router {
+    let hub = state.hub.clone();
+    let limits = *hub.limits();
+    let mut r = router(state);
+    if let Some(root) = web_root {
+        r = r.fallback_service(tower_http::services::ServeDir::new(root));
+    }
+    r.layer(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(hub, json_errors))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                limits.request_timeout,
+            ))
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                limits.max_requests_in_flight,
+            ))
+            .layer(DefaultBodyLimit::max(limits.max_body_bytes)),
+    )
+}
+
+/// Every error answer as `{"error":"…"}` (the handlers' already are; the
+/// router's 404/405, the timeout's 503 and the like are rewritten), each
+/// counted by status.
+async fn json_errors(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let http = &hub.stats.http;
+    http.count_status(status.as_u16());
+    let content_type = resp.headers().get(header::CONTENT_TYPE);
+    if content_type.is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+        return resp;
+    }
+    let limits = hub.limits();
+    let message = match status {
+        // Only the timeout middleware answers 503 without a body.
+        StatusCode::SERVICE_UNAVAILABLE if content_type.is_none() => {
+            http.request_timeouts.fetch_add(1, Ordering::Relaxed);
+            format!(
+                "the request was not answered within {} s",
+                limits.request_timeout.as_secs_f64()
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => too_large_message(limits),
+        StatusCode::NOT_FOUND => "not found".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed".to_string(),
+        s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(json!({ "error": message }).to_string()))
+}
+
+fn too_large_message(limits: &crate::Limits) -> String {
+    format!(
+        "the request body is larger than {} bytes (max_body_bytes)",
+        limits.max_body_bytes
+    )
+}
+
+/// Read a request's body, after it was authorised: at most
+/// `max_body_bytes` (413, refused from `Content-Length` before reading
+/// when it says so) within `body_timeout_ms` (408). Nothing of it outlives
+/// the request.
+async fn read_body(s: &AppState, headers: &HeaderMap, req: Request) -> Result<Bytes, ApiError> {
+    let limits = s.hub.limits();
+    let http = &s.hub.stats.http;
+    let too_large = || {
+        http.bodies_too_large.fetch_add(1, Ordering::Relaxed);
+        ApiError(StatusCode::PAYLOAD_TOO_LARGE, too_large_message(limits))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(limits.body_timeout, Bytes::from_request(req, &())).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(too_large())
+        }
+        Ok(Err(rejection)) => Err(ApiError(rejection.status(), rejection.body_text())),
+        Err(_) => {
+            http.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            Err(ApiError(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    limits.body_timeout.as_secs_f64()
+                ),
+            ))
+        }
+    }
+}
+
+/// An id from the path: 1-128 characters, no control or bidirectional
+/// formatting characters.
+fn path_id(what: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.chars().count() > 128 {
+        return Err(bad(format!("{what} must be 1-128 characters")));
+    }
+    input::check_name(what, id).map_err(bad)
+}
+
 /// An error response with a JSON body.
 pub struct ApiError(StatusCode, String);
 
@@ -88,45 +220,47 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
-fn token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .or_else(|| query.get("token").map(String::as_str))
+/// The token of `Authorization: Bearer <token>` (the scheme in any case,
+/// RFC 7235).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
-fn authorize(
-    s: &AppState,
-    headers: &HeaderMap,
-    q: &HashMap<String, String>,
-    need: Role,
-) -> Result<Principal, ApiError> {
-    s.auth
-        .authorize(token(headers, q), need)
-        .map_err(|e| match e {
-            AuthError::Missing => ApiError(StatusCode::UNAUTHORIZED, "a token is required".into()),
-            AuthError::Invalid => ApiError(StatusCode::UNAUTHORIZED, "invalid token".into()),
-            AuthError::Forbidden => ApiError(
-                StatusCode::FORBIDDEN,
-                format!("this needs the {} role", need.as_str()),
-            ),
-        })
+/// Who is calling, from the headers only (HTTP routes; `?token=` is for
+/// the WebSocket).
+fn authorize(s: &AppState, headers: &HeaderMap, need: Role) -> Result<Principal, ApiError> {
+    check_token(s, bearer(headers), need)
+}
+
+fn check_token(s: &AppState, token: Option<&str>, need: Role) -> Result<Principal, ApiError> {
+    s.auth.authorize(token, need).map_err(|e| match e {
+        AuthError::Missing => ApiError(StatusCode::UNAUTHORIZED, "a token is required".into()),
+        AuthError::Invalid => ApiError(StatusCode::UNAUTHORIZED, "invalid token".into()),
+        AuthError::Forbidden => ApiError(
+            StatusCode::FORBIDDEN,
+            format!("this needs the {} role", need.as_str()),
+        ),
+    })
 }
 
 type Q = Query<HashMap<String, String>>;
 
-async fn healthz(State(s): State<AppState>) -> Json<Value> {
+/// Liveness for anyone; the counts and the picture's status only for a
+/// caller with a token (or with authentication off).
+async fn healthz(State(s): State<AppState>, h: HeaderMap) -> Json<Value> {
+    if authorize(&s, &h, Role::Viewer).is_err() {
+        return Json(json!({"status": "ok"}));
+    }
     Json(json!({"status": "ok", "clients": s.hub.client_count(), "picture": s.api.status()}))
 }
 
-async fn status(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+async fn status(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
     Ok(Json(s.api.status()))
 }
 
@@ -136,7 +270,8 @@ async fn ws(
     Query(q): Q,
     up: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Viewer)?;
+    let token = bearer(&h).or_else(|| q.get("token").map(String::as_str));
+    let who = check_token(&s, token, Role::Viewer)?;
     // Frames up to 16x the protocol limit are read and answered with a
     // `frame_too_large` error; beyond that the client is abusive and the
     // WebSocket layer drops the connection.
@@ -186,21 +321,13 @@ fn list<T: std::str::FromStr>(q: &HashMap<String, String>, key: &str) -> Result<
     }
 }
 
+/// A time parameter (UNIX ms or RFC 3339), in 1970–2199
+/// ([`input::parse_time`]).
 fn time_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, ApiError> {
-    match q.get(key) {
-        None => Ok(None),
-        Some(v) => {
-            if let Ok(ms) = v.parse::<i64>() {
-                return Ok(Some(ms));
-            }
-            let t = humantime::parse_rfc3339_weak(v)
-                .map_err(|_| bad(format!("{key}: RFC 3339 time or UNIX ms")))?;
-            let d = t
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|_| bad(format!("{key} before 1970")))?;
-            Ok(Some(d.as_millis() as i64))
-        }
-    }
+    q.get(key)
+        .map(|v| input::parse_time(key, v))
+        .transpose()
+        .map_err(bad)
 }
 
 async fn vessels(
@@ -208,7 +335,7 @@ async fn vessels(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Response, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let bboxes = match q.get("bbox") {
         Some(b) => b
             .split(';')
@@ -250,10 +377,9 @@ fn mmsi(text: &str) -> Result<u32, ApiError> {
 async fn vessel(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(m): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     s.api
         .vessel(mmsi(&m)?)
         .map(Json)
@@ -266,7 +392,7 @@ async fn track(
     Query(q): Q,
     Path(m): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let (from, to) = (time_param(&q, "from")?, time_param(&q, "to")?);
     let id = mmsi(&m)?;
     // A `from` older than the picture's memory reaches into the archive
@@ -280,7 +406,7 @@ async fn track(
         if to.is_some_and(|t| t <= f) {
             return Err(bad("to must be after from"));
         }
-        if end.saturating_sub(f) > MAX_TRACK_WINDOW_MS {
+        if end.checked_sub(f).is_none_or(|w| w > MAX_TRACK_WINDOW_MS) {
             return Err(bad(format!(
                 "a track may cover at most {} days; narrow from/to",
                 MAX_TRACK_WINDOW_MS / 86_400_000
@@ -305,7 +431,7 @@ async fn history(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let num = |k: &str| -> Result<f64, ApiError> {
         q.get(k)
             .ok_or_else(|| bad(format!("{k} is required")))?
@@ -317,6 +443,9 @@ async fn history(
     let (lat, lon, radius) = (num("lat")?, num("lon")?, num("radius_nm")?);
     let from = time_param(&q, "from")?.ok_or_else(|| bad("from is required"))?;
     let to = time_param(&q, "to")?.ok_or_else(|| bad("to is required"))?;
+    if to <= from {
+        return Err(bad("to must be after from"));
+    }
     let api = s.api.clone();
     match tokio::task::spawn_blocking(move || api.history(lat, lon, radius, from, to)).await {
         Ok(Ok(v)) => Ok(Json(v)),
@@ -333,7 +462,7 @@ async fn nearest(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let num = |k: &str| -> Result<f64, ApiError> {
         q.get(k)
             .ok_or_else(|| bad(format!("{k} is required")))?
@@ -358,25 +487,23 @@ async fn nearest(
     ))
 }
 
-async fn zones(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+async fn zones(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
     Ok(Json(s.api.zones()))
 }
 
 async fn put_zone(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Operator)?;
+    authorize(&s, &h, Role::Operator)?;
+    path_id("zone id", &id)?;
+    let body = read_body(&s, &h, req).await?;
     let feature: Value = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("zone must be a GeoJSON Feature: {e}")))?;
+    input::check_body(&feature).map_err(bad)?;
     s.api
         .put_zone_with_status(&id, feature)
         .map_err(sar_error)?;
@@ -387,10 +514,10 @@ async fn put_zone(
 async fn delete_zone(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Operator)?;
+    authorize(&s, &h, Role::Operator)?;
+    path_id("zone id", &id)?;
     match s.api.delete_zone_with_status(&id) {
         Ok(true) => {
             s.hub.zones_changed();
@@ -401,12 +528,8 @@ async fn delete_zone(
     }
 }
 
-async fn sources(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+async fn sources(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
     Ok(Json(s.api.sources()))
 }
 
@@ -415,7 +538,7 @@ async fn alerts(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let since = time_param(&q, "since")?;
     Ok(Json(
         s.api.alerts(q.get("state").map(String::as_str), since),
@@ -431,16 +554,20 @@ struct AckBody {
 async fn ack(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    path_id("alert id", &id)?;
+    let body = read_body(&s, &h, req).await?;
     let body: AckBody = if body.is_empty() {
         AckBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?
     };
+    if let Some(n) = &body.note {
+        input::check_text("note", n).map_err(bad)?;
+    }
     let alert = s
         .api
         .acknowledge(&id, &who.name, body.note.as_deref())
@@ -473,6 +600,7 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     if !v.is_object() {
         return Err(bad("the body must be a JSON object"));
     }
+    input::check_body(&v).map_err(bad)?;
     Ok(v)
 }
 
@@ -520,7 +648,7 @@ async fn contacts(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let status = q.get("status").cloned();
     let (limit, before) = sar_page(&q)?;
     sar_call(&s, move |sar| sar.contacts(status.as_deref()))
@@ -531,10 +659,9 @@ async fn contacts(
 async fn contact(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let sar = s.api.sar().ok_or_else(no_sar)?;
     sar.contact(&id)
         .map(Json)
@@ -544,11 +671,10 @@ async fn contact(
 async fn create_contact(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
-    let body = json_body(&body)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.create_contact(&who.name, body)).await?;
     s.hub.publish_sar(SarKind::Contact, c.to_string().into());
     let location = format!("/api/contacts/{}", c["id"].as_str().unwrap_or_default());
@@ -558,12 +684,12 @@ async fn create_contact(
 async fn update_contact(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
-    let body = json_body(&body)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    path_id("id", &id)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.update_contact(&id, &who.name, body)).await?;
     s.hub.publish_sar(SarKind::Contact, c.to_string().into());
     Ok(Json(c))
@@ -572,12 +698,11 @@ async fn update_contact(
 async fn add_sighting(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
-    let body = json_body(&body)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.add_sighting(&id, &who.name, body)).await?;
     s.hub.publish_sar(SarKind::Contact, c.to_string().into());
     Ok((StatusCode::CREATED, Json(c)).into_response())
@@ -589,7 +714,7 @@ async fn contact_intercepts(
     Query(q): Q,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let k = k_param(&q)?;
     sar_call(&s, move |sar| sar.contact_intercepts(&id, k))
         .await
@@ -601,7 +726,7 @@ async fn incidents(
     h: HeaderMap,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let status = q.get("status").cloned();
     let (limit, before) = sar_page(&q)?;
     sar_call(&s, move |sar| sar.incidents(status.as_deref()))
@@ -612,10 +737,9 @@ async fn incidents(
 async fn incident(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let sar = s.api.sar().ok_or_else(no_sar)?;
     sar.incident(&id)
         .map(Json)
@@ -625,11 +749,10 @@ async fn incident(
 async fn create_incident(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
-    let body = json_body(&body)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = sar_call(&s, move |sar| sar.create_incident(&who.name, body)).await?;
     s.hub.publish_sar(SarKind::Incident, i.to_string().into());
     let location = format!("/api/incidents/{}", i["id"].as_str().unwrap_or_default());
@@ -639,12 +762,12 @@ async fn create_incident(
 async fn incident_action(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let who = authorize(&s, &h, &q, Role::Operator)?;
-    let body = json_body(&body)?;
+    let who = authorize(&s, &h, Role::Operator)?;
+    path_id("id", &id)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = sar_call(&s, move |sar| sar.incident_action(&id, &who.name, body)).await?;
     s.hub.publish_sar(SarKind::Incident, i.to_string().into());
     Ok(Json(i))
@@ -656,19 +779,15 @@ async fn incident_intercepts(
     Query(q): Q,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+    authorize(&s, &h, Role::Viewer)?;
     let k = k_param(&q)?;
     sar_call(&s, move |sar| sar.incident_intercepts(&id, k))
         .await
         .map(Json)
 }
 
-async fn metrics(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Query(q): Q,
-) -> Result<Response, ApiError> {
-    authorize(&s, &h, &q, Role::Viewer)?;
+async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
     let mut reg = Registry::with_prefix("lookout");
     let st = &s.hub.stats;
     let c = |v: &std::sync::atomic::AtomicU64| ConstCounter::new(v.load(Ordering::Relaxed));
@@ -721,6 +840,81 @@ async fn metrics(
         "ws_snapshots_sent",
         "WebSocket snapshots sent in full",
         c(&st.snapshots_sent),
+    );
+    reg.register(
+        "ws_rate_limited",
+        "Subscribe messages refused with rate_limited (over max_snapshots_per_window)",
+        c(&st.rate_limited),
+    );
+    reg.register(
+        "ws_protocol_closes",
+        "WebSocket connections closed for a protocol error (1002, 1007, 1009)",
+        c(&st.protocol_closes),
+    );
+    let http = &st.http;
+    reg.register(
+        "http_connections_open",
+        "TCP connections open (HTTP and WebSocket)",
+        ConstGauge::new(http.connections_open.load(Ordering::Relaxed) as i64),
+    );
+    reg.register(
+        "http_connections_accepted",
+        "TCP connections accepted",
+        c(&http.connections_accepted),
+    );
+    let refused = Family::<Vec<(String, String)>, Counter>::default();
+    for (reason, v) in [
+        ("max_connections", &http.refused_max_connections),
+        ("max_connections_per_address", &http.refused_per_address),
+    ] {
+        refused
+            .get_or_create(&vec![("reason".to_string(), reason.to_string())])
+            .inc_by(v.load(Ordering::Relaxed));
+    }
+    reg.register(
+        "http_connections_refused",
+        "TCP connections refused (answered 503 and closed), by the limit reached",
+        refused,
+    );
+    reg.register(
+        "http_header_timeouts",
+        "Connections closed because request headers did not arrive within header_timeout_ms (idle keep-alive included)",
+        c(&http.header_timeouts),
+    );
+    reg.register(
+        "http_connection_errors",
+        "Connections ended by another HTTP error (malformed request, headers over max_header_bytes, reset)",
+        c(&http.connection_errors),
+    );
+    reg.register(
+        "http_body_timeouts",
+        "Request bodies that did not arrive within body_timeout_ms (408)",
+        c(&http.body_timeouts),
+    );
+    reg.register(
+        "http_bodies_too_large",
+        "Request bodies over max_body_bytes (413)",
+        c(&http.bodies_too_large),
+    );
+    reg.register(
+        "http_request_timeouts",
+        "Requests not answered within request_timeout_ms (503)",
+        c(&http.request_timeouts),
+    );
+    let errors = Family::<Vec<(String, String)>, Counter>::default();
+    let statuses = crate::conn::COUNTED_STATUSES
+        .iter()
+        .map(|&s| (s.to_string(), Some(s)))
+        .chain([("other".to_string(), None)]);
+    for (label, status) in statuses {
+        errors
+            .get_or_create(&vec![("status".to_string(), label)])
+            .inc_by(http.errors_with_status(status));
+    }
+    reg.register(
+        "http_error_responses",
+        "HTTP error answers (4xx, 5xx), by status",
+        errors,
     );
     let queued = s.hub.queued_bytes();
     reg.register(

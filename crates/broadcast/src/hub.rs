@@ -255,6 +255,14 @@ pub struct HubStats {
     pub bytes_sent: AtomicU64,
     /// Snapshots sent in full.
     pub snapshots_sent: AtomicU64,
+    /// `subscribe` messages refused with `rate_limited` (over
+    /// `max_snapshots_per_window`).
+    pub rate_limited: AtomicU64,
+    /// WebSocket connections closed for a protocol error (close code 1002,
+    /// 1007 or 1009).
+    pub protocol_closes: AtomicU64,
+    /// The HTTP server's counters (connections, timeouts, error answers).
+    pub http: crate::conn::HttpStats,
 }
 
 /// A client asked for more subscriptions than allowed.

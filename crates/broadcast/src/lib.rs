@@ -9,14 +9,17 @@
 //! picture through the [`api::PictureApi`] trait, which the `lookout` binary
 //! implements. [`auth`] checks tokens and roles, [`protocol`] checks client
 //! messages, [`http`] routes requests, [`server`] binds and shuts down
-//! gracefully. SAR contacts and incidents go through the [`api::SarApi`]
+//! gracefully within the connection limits of [`conn`]; [`input`] checks
+//! times, ids and text at the edge. SAR contacts and incidents go through the [`api::SarApi`]
 //! trait (HTTP) and the [`sar_channel`] WebSocket channels. The protocol is
 //! documented in `docs/protocol.md`.
 
 pub mod api;
 pub mod auth;
+pub mod conn;
 pub mod http;
 pub mod hub;
+pub mod input;
 pub mod protocol;
 pub mod sar_channel;
 pub mod server;

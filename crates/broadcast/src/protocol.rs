@@ -4,11 +4,16 @@
 //! The full description with examples is `docs/protocol.md`.
 
 use crate::view::{BBox, Filter};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Limits on what one client may ask for.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Limits on what one client may ask for, and on the HTTP server itself.
+///
+/// Read from the configuration (serde, every key optional with the default
+/// below; times in milliseconds, `*_ms`). `docs/security.md` explains each
+/// and what `/metrics` counts when it bites.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Subscriptions per connection.
     pub max_subscriptions: usize,
@@ -30,9 +35,40 @@ pub struct Limits {
     /// at most one part per client is being written at a time.
     pub max_message_bytes: usize,
     /// A client whose socket accepts nothing for this long is disconnected.
+    #[serde(rename = "stall_timeout_ms", with = "duration_ms")]
     pub stall_timeout: Duration,
     /// Bad messages tolerated per minute before the connection is closed.
     pub max_errors_per_minute: u32,
+    /// `subscribe` messages (each one costs a snapshot) one WebSocket
+    /// connection may send per [`Limits::snapshot_window`]; beyond, the
+    /// subscribe is refused with `rate_limited`.
+    pub max_snapshots_per_window: u32,
+    /// The window of [`Limits::max_snapshots_per_window`].
+    #[serde(rename = "snapshot_window_ms", with = "duration_ms")]
+    pub snapshot_window: Duration,
+    /// TCP connections open at once (HTTP and WebSocket); beyond, a new
+    /// connection is answered 503 and closed.
+    pub max_connections: usize,
+    /// TCP connections open at once from one IP address.
+    pub max_connections_per_address: usize,
+    /// HTTP requests being handled at once; more wait for a turn.
+    pub max_requests_in_flight: usize,
+    /// A request's line and headers must arrive within this after the
+    /// connection opens or the previous answer was sent (so it is also
+    /// the keep-alive idle timeout); beyond, the connection is closed.
+    #[serde(rename = "header_timeout_ms", with = "duration_ms")]
+    pub header_timeout: Duration,
+    /// A request body must arrive whole within this once the request is
+    /// authorised (408 beyond).
+    #[serde(rename = "body_timeout_ms", with = "duration_ms")]
+    pub body_timeout: Duration,
+    /// A request must be answered within this (503 beyond).
+    #[serde(rename = "request_timeout_ms", with = "duration_ms")]
+    pub request_timeout: Duration,
+    /// Largest request body, bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest request line plus headers, bytes (at least 8192).
+    pub max_header_bytes: usize,
 }
 
 impl Default for Limits {
@@ -48,7 +84,90 @@ impl Default for Limits {
             max_message_bytes: 256 << 10,
             stall_timeout: Duration::from_secs(10),
             max_errors_per_minute: 30,
+            max_snapshots_per_window: 30,
+            snapshot_window: Duration::from_secs(10),
+            max_connections: 1024,
+            max_connections_per_address: 64,
+            max_requests_in_flight: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+            max_body_bytes: 1 << 20,
+            max_header_bytes: 64 << 10,
         }
+    }
+}
+
+impl Limits {
+    /// Refuse settings the server cannot run with (zero connections, a
+    /// zero timeout, a header limit below 8 KiB, …), naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("max_subscriptions", self.max_subscriptions),
+            ("max_bboxes", self.max_bboxes),
+            ("max_frame_bytes", self.max_frame_bytes),
+            ("max_pending", self.max_pending),
+            ("max_queued_alerts", self.max_queued_alerts),
+            ("max_queued_bytes", self.max_queued_bytes),
+            ("max_message_bytes", self.max_message_bytes),
+            ("max_errors_per_minute", self.max_errors_per_minute as usize),
+            (
+                "max_snapshots_per_window",
+                self.max_snapshots_per_window as usize,
+            ),
+            ("max_connections", self.max_connections),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            ("max_requests_in_flight", self.max_requests_in_flight),
+            ("max_body_bytes", self.max_body_bytes),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(format!("limits: {key} must be at least 1"));
+            }
+        }
+        for (key, d) in [
+            ("stall_timeout_ms", self.stall_timeout),
+            ("snapshot_window_ms", self.snapshot_window),
+            ("header_timeout_ms", self.header_timeout),
+            ("body_timeout_ms", self.body_timeout),
+            ("request_timeout_ms", self.request_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(format!("limits: {key} must be above 0"));
+            }
+        }
+        if !(self.max_rate_hz.is_finite() && self.max_rate_hz > 0.0) {
+            return Err("limits: max_rate_hz must be a number above 0".into());
+        }
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            return Err(format!(
+                "limits: max_header_bytes must be at least {MIN_HEADER_BYTES}"
+            ));
+        }
+        if self.max_snapshots_per_window > 100_000 {
+            return Err("limits: max_snapshots_per_window is at most 100000".into());
+        }
+        Ok(())
+    }
+}
+
+/// The smallest request-head buffer the HTTP layer (hyper) accepts.
+pub const MIN_HEADER_BYTES: usize = 8192;
+
+/// `Duration` as whole milliseconds in the configuration.
+mod duration_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis().min(u64::MAX as u128) as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 
@@ -106,6 +225,8 @@ pub enum ClientMessage {
 pub struct ProtocolError {
     pub code: &'static str,
     pub message: String,
+    /// When the client may try again (`rate_limited`), ms.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ProtocolError {
@@ -113,6 +234,7 @@ impl ProtocolError {
         ProtocolError {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
     }
 
@@ -123,6 +245,9 @@ impl ProtocolError {
             serde_json::json!({"type": "error", "code": self.code, "message": self.message});
         if let Some(s) = sub {
             v["sub"] = serde_json::Value::String(s.to_string());
+        }
+        if let Some(ms) = self.retry_after_ms {
+            v["retry_after_ms"] = ms.into();
         }
         v.to_string()
     }
@@ -181,10 +306,16 @@ pub fn parse(text: &str, limits: &Limits) -> Result<ClientMessage, ProtocolError
         }
         "unsubscribe" => {
             let raw: RawUnsubscribe = serde_json::from_value(value).map_err(bad)?;
+            check_name("subscription id", &raw.id)?;
             Ok(ClientMessage::Unsubscribe { id: raw.id })
         }
         "ack" => {
             let raw: RawAck = serde_json::from_value(value).map_err(bad)?;
+            check_name("alert_id", &raw.alert_id)?;
+            if let Some(n) = &raw.note {
+                crate::input::check_text("note", n)
+                    .map_err(|e| ProtocolError::new("bad_request", e))?;
+            }
             Ok(ClientMessage::Acknowledge {
                 alert_id: raw.alert_id,
                 note: raw.note,
@@ -197,6 +328,11 @@ pub fn parse(text: &str, limits: &Limits) -> Result<ClientMessage, ProtocolError
     }
 }
 
+/// An id without control or bidirectional formatting characters.
+fn check_name(what: &str, s: &str) -> Result<(), ProtocolError> {
+    crate::input::check_name(what, s).map_err(|e| ProtocolError::new("bad_request", e))
+}
+
 fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolError> {
     if raw.id.is_empty() || raw.id.len() > 64 {
         return Err(ProtocolError::new(
@@ -204,6 +340,7 @@ fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolEr
             "subscription id must be 1-64 characters",
         ));
     }
+    check_name("subscription id", &raw.id)?;
     let arrays: Vec<[f64; 4]> = match (raw.bbox, raw.bboxes) {
         (Some(b), None) => vec![b],
         (None, Some(bs)) => bs,
@@ -274,6 +411,26 @@ mod tests {
     }
 
     #[test]
+    fn limits_read_from_toml_like_json_with_defaults_and_checks() {
+        let l: Limits =
+            serde_json::from_str(r#"{"max_connections":10,"header_timeout_ms":2500}"#).unwrap();
+        assert_eq!(l.max_connections, 10);
+        assert_eq!(l.header_timeout, Duration::from_millis(2500));
+        assert_eq!(l.max_body_bytes, Limits::default().max_body_bytes);
+        assert!(l.validate().is_ok());
+        assert!(serde_json::from_str::<Limits>(r#"{"max_conections":10}"#).is_err());
+        for bad in [
+            r#"{"max_connections":0}"#,
+            r#"{"body_timeout_ms":0}"#,
+            r#"{"max_header_bytes":100}"#,
+            r#"{"max_snapshots_per_window":0}"#,
+        ] {
+            let l: Limits = serde_json::from_str(bad).unwrap();
+            assert!(l.validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn subscribe_with_defaults() {
         let ClientMessage::Subscribe(s) =
             p(r#"{"type":"subscribe","id":"s1","bbox":[10,30,20,40]}"#).unwrap()
@@ -309,6 +466,18 @@ mod tests {
         );
         assert_eq!(
             p(r#"{"type":"subscribe","id":"a","channels":["tv"]}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"a\u202Eb"}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(
+            p(r#"{"type":"ack","alert_id":"a-1","note":"x\u0000"}"#)
                 .unwrap_err()
                 .code,
             "bad_request"

@@ -1,8 +1,24 @@
-//! Serving: bind the one port, run until SIGINT/SIGTERM (or the given
-//! shutdown signal), then tell every WebSocket client and drain.
+//! Serving: bind the one port, accept connections within the limits, run
+//! until SIGINT/SIGTERM (or the given shutdown signal), then tell every
+//! WebSocket client and drain.
+//!
+//! Each accepted connection first takes a slot ([`crate::conn`]): beyond
+//! `max_connections` open, or `max_connections_per_address` from one IP
+//! address, it is answered 503 and closed. Then hyper serves it (HTTP/1.1,
+//! upgrades to WebSocket) with a header read timeout (`header_timeout_ms`,
+//! which also closes idle keep-alive connections) and a bounded head
+//! buffer (`max_header_bytes`); the router adds the per-request limits
+//! ([`crate::http::app`]). See `docs/security.md`.
 
-use crate::http::{router, AppState};
+use crate::conn::{refusal_response, ConnLimiter, SlotIo};
+use crate::http::{app, AppState};
+use crate::protocol::MIN_HEADER_BYTES;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Bind `addr` (refusing to run without authentication off loopback) and
@@ -27,29 +43,111 @@ pub async fn serve(
 /// behind the API's tokens.
 pub async fn serve_with_files(
     listener: TcpListener,
-    app: AppState,
+    state: AppState,
     web_root: Option<std::path::PathBuf>,
     shutdown_tx: tokio::sync::watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let hub = app.hub.clone();
-    if !app.auth.enabled() {
+    let hub = state.hub.clone();
+    let limits = *hub.limits();
+    limits
+        .validate()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    if !state.auth.enabled() {
         tracing::warn!(addr = %listener.local_addr()?, "authentication is OFF (allowed on loopback only)");
     }
-    let mut router = router(app);
-    if let Some(root) = web_root {
-        router = router.fallback_service(tower_http::services::ServeDir::new(root));
+    let service = app(state, web_root);
+    let limiter = Arc::new(ConnLimiter::new(
+        limits.max_connections,
+        limits.max_connections_per_address,
+        hub.clone(),
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
+    // `stop` tells the connections to finish (graceful shutdown); every
+    // connection task holds a `running` receiver, so `running_tx.closed()`
+    // resolves when the last one has ended.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (running_tx, running_rx) = tokio::sync::watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment
+                    // rather than spin.
+                    tracing::error!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            },
+        };
+        let slot = match limiter.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                // The socket is new: its send buffer takes the whole answer
+                // without waiting.
+                let _ = stream.try_write(&refusal_response(refusal));
+                tracing::debug!(%peer, ?refusal, "connection refused: at the limit");
+                continue;
+            }
+        };
+        let io = TokioIo::new(SlotIo { stream, slot });
+        let conn = http
+            .serve_connection(io, TowerToHyperService::new(service.clone()))
+            .with_upgrades();
+        let mut stop = stop_rx.clone();
+        let running = running_rx.clone();
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            let mut stopping = false;
+            let result = loop {
+                tokio::select! {
+                    r = conn.as_mut() => break r,
+                    _ = stop.changed(), if !stopping => {
+                        stopping = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            };
+            if let Err(e) = result {
+                let http = &hub.stats.http;
+                if e.is_timeout() {
+                    http.header_timeouts.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    http.connection_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(running);
+        });
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!(
-                clients = hub.client_count(),
-                "shutting down: closing WebSocket clients"
-            );
-            let _ = shutdown_tx.send(true);
-        })
-        .await
+    tracing::info!(
+        clients = hub.client_count(),
+        "shutting down: closing WebSocket clients"
+    );
+    let _ = shutdown_tx.send(true);
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(running_rx);
+    running_tx.closed().await;
+    Ok(())
+}
+
+/// Errors of one connection attempt (the listener is fine).
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    )
 }
 
 /// Like [`serve`] on an already bound listener (tests bind port 0).

@@ -60,6 +60,12 @@ pub const STALLED_REASON: &str = "client too slow: stopped reading";
 pub mod close {
     /// Going away: the server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
+    /// Protocol error: a frame the WebSocket protocol does not allow.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Invalid data: a text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// Message too big: a frame over 16 times `max_frame_bytes`.
+    pub const TOO_BIG: u16 = 1009;
     /// Policy violation: abusive client.
     pub const POLICY: u16 = 1008;
     /// Try again later: the client was too slow.
@@ -78,6 +84,22 @@ enum Flow {
     Continue,
     /// The connection is gone.
     End,
+    /// The client broke the WebSocket protocol: close with this code.
+    Close(u16, &'static str),
+}
+
+/// The close code and reason for a WebSocket read error, or `None` when
+/// the connection is simply gone (reset, closed).
+fn protocol_close(e: axum::Error) -> Option<(u16, &'static str)> {
+    let inner = e.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>()? {
+        tungstenite::Error::Capacity(_) => Some((close::TOO_BIG, "frame too large")),
+        tungstenite::Error::Utf8(_) => Some((close::INVALID_DATA, "text frame is not UTF-8")),
+        tungstenite::Error::Protocol(_) => {
+            Some((close::PROTOCOL_ERROR, "WebSocket protocol error"))
+        }
+        _ => None,
+    }
 }
 
 /// The rest of an update being sent in parts.
@@ -388,6 +410,8 @@ fn vessels_message(
 struct Reader {
     errors: Vec<Instant>,
     last_pong: Instant,
+    /// Times of the subscribes accepted in the last `snapshot_window`.
+    subscribes: VecDeque<Instant>,
 }
 
 impl Reader {
@@ -403,32 +427,54 @@ impl Reader {
         limits: &protocol::Limits,
         out: &mut Outbox,
     ) -> Flow {
-        match msg {
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Flow::End,
-            Some(Ok(Message::Text(t))) => match handle(&t, hub, client, api, who, limits) {
-                Ok(Some(reply)) => out.reply(reply),
-                Ok(None) => {}
-                Err((e, sub)) => {
-                    hub.stats.client_errors.fetch_add(1, Ordering::Relaxed);
-                    out.reply(e.to_json(sub.as_deref()));
-                    let now = Instant::now();
-                    self.errors
-                        .retain(|t| now.duration_since(*t) < Duration::from_secs(60));
-                    self.errors.push(now);
-                    if self.errors.len() as u32 > limits.max_errors_per_minute {
-                        out.closing = Some((close::POLICY, "too many bad messages"));
+        let refused = match msg {
+            None | Some(Ok(Message::Close(_))) => return Flow::End,
+            Some(Err(e)) => {
+                return match protocol_close(e) {
+                    Some((code, reason)) => {
+                        hub.stats.protocol_closes.fetch_add(1, Ordering::Relaxed);
+                        hub.stats.client_errors.fetch_add(1, Ordering::Relaxed);
+                        Flow::Close(code, reason)
                     }
+                    None => Flow::End,
                 }
-            },
-            Some(Ok(Message::Binary(_))) => out.reply(
+            }
+            Some(Ok(Message::Text(t))) => {
+                match handle(&t, hub, client, api, who, limits, &mut self.subscribes) {
+                    Ok(Some(reply)) => {
+                        out.reply(reply);
+                        None
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(e),
+                }
+            }
+            Some(Ok(Message::Binary(_))) => Some((
                 ProtocolError::new(
                     "bad_request",
                     "binary frames are not part of the protocol; send JSON text",
-                )
-                .to_json(None),
-            ),
-            Some(Ok(Message::Pong(_))) => self.last_pong = Instant::now(),
-            Some(Ok(Message::Ping(_))) => {}
+                ),
+                None,
+            )),
+            Some(Ok(Message::Pong(_))) => {
+                self.last_pong = Instant::now();
+                None
+            }
+            Some(Ok(Message::Ping(_))) => None,
+        };
+        if let Some((e, sub)) = refused {
+            hub.stats.client_errors.fetch_add(1, Ordering::Relaxed);
+            if e.code == "rate_limited" {
+                hub.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            }
+            out.reply(e.to_json(sub.as_deref()));
+            let now = Instant::now();
+            self.errors
+                .retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+            self.errors.push(now);
+            if self.errors.len() as u32 > limits.max_errors_per_minute {
+                out.closing = Some((close::POLICY, "too many bad messages"));
+            }
         }
         Flow::Continue
     }
@@ -449,6 +495,7 @@ pub async fn run(
     let mut reader = Reader {
         errors: Vec::new(),
         last_pong: Instant::now(),
+        subscribes: VecDeque::new(),
     };
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut out = Outbox {
@@ -486,8 +533,10 @@ pub async fn run(
                         _ = shutdown.changed() => break 'session Some((close::GOING_AWAY, "server shutting down")),
                         r = &mut send => break r,
                         m = rx.next(), if out.replies.len() < MAX_REPLIES => {
-                            if let Flow::End = reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
-                                break 'session None;
+                            match reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
+                                Flow::Continue => {}
+                                Flow::End => break 'session None,
+                                Flow::Close(code, reason) => break 'session Some((code, reason)),
                             }
                         }
                     }
@@ -523,8 +572,10 @@ pub async fn run(
             biased;
             _ = shutdown.changed() => break Some((close::GOING_AWAY, "server shutting down")),
             m = rx.next() => {
-                if let Flow::End = reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
-                    break None;
+                match reader.frame(m, &hub, &client, &api, &who, &limits, &mut out) {
+                    Flow::Continue => {}
+                    Flow::End => break None,
+                    Flow::Close(code, reason) => break Some((code, reason)),
                 }
             }
             _ = client.notify.notified() => {}
@@ -551,6 +602,9 @@ pub async fn run(
 }
 
 /// Handle one client frame; `Ok(Some(text))` is an immediate reply.
+/// `subscribes` holds the times of the subscribes accepted lately (each
+/// costs a snapshot): at most `max_snapshots_per_window` per
+/// `snapshot_window`, beyond that a subscribe is refused `rate_limited`.
 fn handle(
     text: &str,
     hub: &Hub,
@@ -558,10 +612,36 @@ fn handle(
     api: &Arc<dyn PictureApi>,
     who: &Principal,
     limits: &protocol::Limits,
+    subscribes: &mut VecDeque<Instant>,
 ) -> Result<Option<String>, (ProtocolError, Option<String>)> {
     match protocol::parse(text, limits).map_err(|e| (e, None))? {
         ClientMessage::Subscribe(s) => {
             let id = s.id.clone();
+            let now = Instant::now();
+            while subscribes
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= limits.snapshot_window)
+            {
+                subscribes.pop_front();
+            }
+            if subscribes.len() >= limits.max_snapshots_per_window as usize {
+                let wait = subscribes.front().map_or(Duration::ZERO, |t| {
+                    limits
+                        .snapshot_window
+                        .saturating_sub(now.duration_since(*t))
+                });
+                let mut e = ProtocolError::new(
+                    "rate_limited",
+                    format!(
+                        "at most {} subscribes (each one a snapshot) per {} s on one connection; try again in {} ms",
+                        limits.max_snapshots_per_window,
+                        limits.snapshot_window.as_secs_f64(),
+                        wait.as_millis()
+                    ),
+                );
+                e.retry_after_ms = Some(wait.as_millis().min(u64::MAX as u128) as u64 + 1);
+                return Err((e, Some(id)));
+            }
             hub.subscribe(client, s).map_err(|_| {
                 (
                     ProtocolError::new(
@@ -574,6 +654,7 @@ fn handle(
                     Some(id),
                 )
             })?;
+            subscribes.push_back(now);
             Ok(None)
         }
         ClientMessage::Unsubscribe { id } => {

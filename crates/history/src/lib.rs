@@ -76,6 +76,13 @@ use serde::Serialize;
 /// Longest window one query may cover by default (31 days).
 pub const DEFAULT_MAX_WINDOW_MS: i64 = 31 * 24 * 3_600_000;
 
+/// Earliest time a query looks at: 1970-01-01T00:00:00Z.
+pub const MIN_TIME_MS: i64 = 0;
+/// Latest time a query looks at: 2200-01-01T00:00:00Z (exclusive).
+/// Windows are clamped to `[MIN_TIME_MS, MAX_TIME_MS)`, so an open end
+/// (`i64::MAX`) still works and every window length fits in an `i64`.
+pub const MAX_TIME_MS: i64 = 7_258_118_400_000;
+
 /// A circle on the sphere.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Circle {
@@ -119,13 +126,23 @@ impl std::fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
-fn check_window(from_ms: i64, to_ms: i64) -> Result<(), QueryError> {
+/// The window clamped to 1970–2200, or why it is empty.
+fn check_window(from_ms: i64, to_ms: i64) -> Result<(i64, i64), QueryError> {
     if to_ms <= from_ms {
         return Err(QueryError(
             "the window is empty: `to` must be after `from`".into(),
         ));
     }
-    Ok(())
+    let (from, to) = (
+        from_ms.clamp(MIN_TIME_MS, MAX_TIME_MS),
+        to_ms.clamp(MIN_TIME_MS, MAX_TIME_MS),
+    );
+    if to <= from {
+        return Err(QueryError(
+            "the window lies outside 1970-2200: nothing was recorded then".into(),
+        ));
+    }
+    Ok((from, to))
 }
 
 impl Query {
@@ -148,7 +165,7 @@ impl Query {
                 "radius must be a positive number of nautical miles (at most 5400)".into(),
             ));
         }
-        check_window(from_ms, to_ms)?;
+        let (from_ms, to_ms) = check_window(from_ms, to_ms)?;
         Ok(Query {
             area: Some(Circle {
                 lat,
@@ -167,7 +184,7 @@ impl Query {
     /// One vessel's reported positions during `[from_ms, to_ms)`, wherever
     /// it was.
     pub fn vessel(mmsi: u32, from_ms: i64, to_ms: i64) -> Result<Query, QueryError> {
-        check_window(from_ms, to_ms)?;
+        let (from_ms, to_ms) = check_window(from_ms, to_ms)?;
         Ok(Query {
             area: None,
             mmsi: Some(mmsi),
@@ -180,15 +197,21 @@ impl Query {
     }
 
     /// Refuse windows longer than `max_ms` (servers bound their work).
+    /// The length is computed with checked arithmetic: a window whose
+    /// length does not fit in an `i64` (possible only for a `Query` built
+    /// by hand) is refused too, never wrapped into a short one.
     pub fn check_max_window(&self, max_ms: i64) -> Result<(), QueryError> {
-        if self.to_ms - self.from_ms > max_ms {
-            return Err(QueryError(format!(
-                "the window is {:.1} h; at most {:.1} h may be asked at once",
-                (self.to_ms - self.from_ms) as f64 / 3_600_000.0,
+        match self.to_ms.checked_sub(self.from_ms) {
+            Some(len) if len <= max_ms => Ok(()),
+            len => Err(QueryError(format!(
+                "the window is {}; at most {:.1} h may be asked at once",
+                len.map_or_else(
+                    || "longer than anything recordable".to_string(),
+                    |l| format!("{:.1} h", l as f64 / 3_600_000.0)
+                ),
                 max_ms as f64 / 3_600_000.0
-            )));
+            ))),
         }
-        Ok(())
     }
 }
 

@@ -104,7 +104,7 @@ pub fn table(a: &Answer) -> String {
         let (d, t, lat, lon) = match v.closest {
             Some(c) => (
                 format!("{:.2}", c.distance_nm),
-                format_rfc3339(c.point.time_ms)[..19].to_string() + "Z",
+                to_seconds(c.point.time_ms),
                 format!("{:.5}", c.point.lat),
                 format!("{:.5}", c.point.lon),
             ),
@@ -120,8 +120,8 @@ pub fn table(a: &Answer) -> String {
             t,
             lat,
             lon,
-            format_rfc3339(v.first_ms)[..19].to_string() + "Z",
-            format_rfc3339(v.last_ms)[..19].to_string() + "Z",
+            to_seconds(v.first_ms),
+            to_seconds(v.last_ms),
             v.track.len()
         );
     }
@@ -158,4 +158,14 @@ pub fn summary(a: &Answer) -> String {
             String::new()
         }
     )
+}
+
+/// RFC 3339 to the second (`2026-11-28T06:25:00Z`); never panics on a
+/// time outside what the calendar formats.
+fn to_seconds(ms: i64) -> String {
+    let t = format_rfc3339(ms);
+    match t.get(..19) {
+        Some(s) if t.len() == 24 => format!("{s}Z"),
+        _ => t,
+    }
 }

@@ -240,6 +240,12 @@ fn closer(a: &Approach, b: &Approach) -> bool {
         || (a.distance_nm == b.distance_nm && a.point.time_ms < b.point.time_ms)
 }
 
+/// Are two times at least `interval` ms apart (either way)? Without
+/// overflow whatever times an archive holds.
+fn spaced_by(a: i64, b: i64, interval: i64) -> bool {
+    i64::try_from(a.abs_diff(b)).map_or(true, |d| d >= interval)
+}
+
 /// Sort, drop repeated times, keep points at least the query's interval
 /// apart, cap the count; the closest approach always stays.
 fn thin(mut pts: Vec<TrackPoint>, q: &Query, keep: Option<TrackPoint>) -> Vec<TrackPoint> {
@@ -251,7 +257,7 @@ fn thin(mut pts: Vec<TrackPoint>, q: &Query, keep: Option<TrackPoint>) -> Vec<Tr
         let is_keep = keep.is_some_and(|k| k.time_ms == p.time_ms);
         let spaced = out
             .last()
-            .is_none_or(|l| p.time_ms - l.time_ms >= q.track_interval_ms);
+            .is_none_or(|l| spaced_by(p.time_ms, l.time_ms, q.track_interval_ms));
         if spaced || is_keep || i + 1 == n {
             // The last point of the track is kept too (where it was last
             // seen), in place of the one before it if they are too close.
@@ -598,7 +604,7 @@ impl<'a> Worker<'a> {
         let spaced = acc
             .track
             .last()
-            .is_none_or(|l| (p.time_ms - l.time_ms).abs() >= q.track_interval_ms);
+            .is_none_or(|l| spaced_by(p.time_ms, l.time_ms, q.track_interval_ms));
         if spaced || new {
             acc.track.push(p);
         }

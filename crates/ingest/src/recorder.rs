@@ -29,11 +29,20 @@
 //! once per episode (`tracing::error!` and [`RecorderStatus::failing`]),
 //! every line lost meanwhile counted (lines and bytes), and the writer
 //! retries every `retry_ms` until it works, then says so once.
+//!
+//! What the recorder is doing is data, for `/api/status` and `/metrics`:
+//! [`Recorder::snapshot`] gives a [`RecorderSnapshot`] (serde `Serialize`)
+//! with its [`RecorderState`] (`recording`, `idle`, `failing`, `stopped`),
+//! lines and bytes written and lost, the last error and when it happened,
+//! and since when the current failure lasts; [`RecorderSnapshot::metrics`]
+//! lists the same as Prometheus counters and gauges.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -128,8 +137,56 @@ impl RecorderConfig {
     }
 }
 
+/// What the recorder is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecorderState {
+    /// Writing to an archive file.
+    Recording,
+    /// Working, with no file open (nothing received yet this period).
+    Idle,
+    /// Writes fail (disk full, directory missing or unwritable): lines
+    /// are lost and counted, the writer retries every `retry_ms`.
+    Failing,
+    /// Closed.
+    Stopped,
+}
+
+impl RecorderState {
+    fn from_u8(v: u8) -> RecorderState {
+        match v {
+            1 => RecorderState::Recording,
+            2 => RecorderState::Failing,
+            3 => RecorderState::Stopped,
+            _ => RecorderState::Idle,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            RecorderState::Idle => 0,
+            RecorderState::Recording => 1,
+            RecorderState::Failing => 2,
+            RecorderState::Stopped => 3,
+        }
+    }
+
+    /// A short stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecorderState::Recording => "recording",
+            RecorderState::Idle => "idle",
+            RecorderState::Failing => "failing",
+            RecorderState::Stopped => "stopped",
+        }
+    }
+}
+
+/// No time recorded (for the `*_ms` atomics).
+const NO_TIME: i64 = i64::MIN;
+
 /// Live recorder counters, readable at any time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecorderStatus {
     recorded_lines: AtomicU64,
     recorded_bytes: AtomicU64,
@@ -144,13 +201,49 @@ pub struct RecorderStatus {
     compress_errors: AtomicU64,
     repaired_bytes: AtomicU64,
     pending_bytes: AtomicUsize,
+    state: AtomicU8,
+    /// Clock time of the last error ([`NO_TIME`]: none).
+    last_error_ms: AtomicI64,
+    /// Clock time the current failure began ([`NO_TIME`]: not failing).
+    failing_since_ms: AtomicI64,
+    /// Lines lost in the current failure.
+    lost_in_episode: AtomicU64,
     last_error: Mutex<Option<String>>,
     current_file: Mutex<Option<PathBuf>>,
 }
 
-/// A serializable copy of [`RecorderStatus`].
+impl Default for RecorderStatus {
+    fn default() -> Self {
+        RecorderStatus {
+            recorded_lines: AtomicU64::new(0),
+            recorded_bytes: AtomicU64::new(0),
+            lost_lines: AtomicU64::new(0),
+            lost_bytes: AtomicU64::new(0),
+            backlog_lost_lines: AtomicU64::new(0),
+            skipped_lines: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
+            error_episodes: AtomicU64::new(0),
+            files_opened: AtomicU64::new(0),
+            files_compressed: AtomicU64::new(0),
+            compress_errors: AtomicU64::new(0),
+            repaired_bytes: AtomicU64::new(0),
+            pending_bytes: AtomicUsize::new(0),
+            state: AtomicU8::new(RecorderState::Idle.as_u8()),
+            last_error_ms: AtomicI64::new(NO_TIME),
+            failing_since_ms: AtomicI64::new(NO_TIME),
+            lost_in_episode: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            current_file: Mutex::new(None),
+        }
+    }
+}
+
+/// A serializable copy of [`RecorderStatus`]: what `/api/status` shows of
+/// the recorder (see [`RecorderSnapshot::metrics`] for `/metrics`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecorderSnapshot {
+    /// `recording`, `idle`, `failing` or `stopped`.
+    pub state: RecorderState,
     pub recorded_lines: u64,
     pub recorded_bytes: u64,
     /// Lines not recorded because of write errors or a full backlog.
@@ -169,7 +262,111 @@ pub struct RecorderSnapshot {
     pub repaired_bytes: u64,
     pub pending_bytes: usize,
     pub last_error: Option<String>,
+    /// When the last error happened (the recorder's clock, UNIX ms).
+    pub last_error_ms: Option<i64>,
+    /// When the current failure began (UNIX ms); `None` unless failing.
+    pub failing_since_ms: Option<i64>,
+    /// Lines lost in the current failure (0 unless failing).
+    pub lost_lines_in_episode: u64,
     pub current_file: Option<String>,
+}
+
+/// One value of [`RecorderSnapshot::metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecorderMetric {
+    /// Metric name, without a prefix (e.g. `recorder_lost_lines`).
+    pub name: &'static str,
+    pub help: &'static str,
+    /// A counter (monotonic) rather than a gauge.
+    pub counter: bool,
+    pub value: u64,
+}
+
+impl RecorderSnapshot {
+    /// The snapshot as Prometheus counters and gauges, for the server's
+    /// `/metrics` (register each under its name; counters get `_total`).
+    pub fn metrics(&self) -> Vec<RecorderMetric> {
+        let m = |name, help, counter, value| RecorderMetric {
+            name,
+            help,
+            counter,
+            value,
+        };
+        vec![
+            m(
+                "recorder_failing",
+                "1 while archive writes fail (lines are being lost)",
+                false,
+                (self.state == RecorderState::Failing) as u64,
+            ),
+            m(
+                "recorder_recorded_lines",
+                "Lines written to the archive",
+                true,
+                self.recorded_lines,
+            ),
+            m(
+                "recorder_recorded_bytes",
+                "Bytes written to the archive",
+                true,
+                self.recorded_bytes,
+            ),
+            m(
+                "recorder_lost_lines",
+                "Lines not recorded (write errors or a full backlog)",
+                true,
+                self.lost_lines,
+            ),
+            m(
+                "recorder_lost_bytes",
+                "Bytes not recorded",
+                true,
+                self.lost_bytes,
+            ),
+            m(
+                "recorder_backlog_lost_lines",
+                "Lines not recorded because the writer was behind",
+                true,
+                self.backlog_lost_lines,
+            ),
+            m(
+                "recorder_skipped_lines",
+                "Lines not recorded because they are not printable ASCII",
+                true,
+                self.skipped_lines,
+            ),
+            m(
+                "recorder_error_episodes",
+                "Episodes of failed archive writes",
+                true,
+                self.error_episodes,
+            ),
+            m(
+                "recorder_files_opened",
+                "Archive files opened",
+                true,
+                self.files_opened,
+            ),
+            m(
+                "recorder_files_compressed",
+                "Archive files gzipped",
+                true,
+                self.files_compressed,
+            ),
+            m(
+                "recorder_compress_errors",
+                "Archive files that could not be gzipped",
+                true,
+                self.compress_errors,
+            ),
+            m(
+                "recorder_pending_bytes",
+                "Bytes waiting for the archive writer",
+                false,
+                self.pending_bytes as u64,
+            ),
+        ]
+    }
 }
 
 impl RecorderStatus {
@@ -202,9 +399,32 @@ impl RecorderStatus {
         self.last_error.lock().map(|e| e.clone()).unwrap_or(None)
     }
 
+    /// What the recorder is doing now.
+    pub fn state(&self) -> RecorderState {
+        RecorderState::from_u8(self.state.load(Relaxed))
+    }
+
+    fn set_state(&self, s: RecorderState) {
+        self.state.store(s.as_u8(), Relaxed);
+    }
+
     /// A copy of every counter.
     pub fn snapshot(&self) -> RecorderSnapshot {
+        let time = |a: &AtomicI64| Some(a.load(Relaxed)).filter(|&t| t != NO_TIME);
+        let failing = self.failing();
         RecorderSnapshot {
+            state: self.state(),
+            last_error_ms: time(&self.last_error_ms),
+            failing_since_ms: if failing {
+                time(&self.failing_since_ms)
+            } else {
+                None
+            },
+            lost_lines_in_episode: if failing {
+                self.lost_in_episode.load(Relaxed)
+            } else {
+                0
+            },
             recorded_lines: self.recorded_lines.load(Relaxed),
             recorded_bytes: self.recorded_bytes.load(Relaxed),
             lost_lines: self.lost_lines.load(Relaxed),
@@ -324,6 +544,13 @@ impl Recorder {
     /// The live counters.
     pub fn status(&self) -> Arc<RecorderStatus> {
         self.status.clone()
+    }
+
+    /// What the recorder is doing and has done, as data (for
+    /// `/api/status` and, through [`RecorderSnapshot::metrics`],
+    /// `/metrics`).
+    pub fn snapshot(&self) -> RecorderSnapshot {
+        self.status.snapshot()
     }
 
     /// Record a batch of lines. Never blocks.
@@ -500,6 +727,7 @@ impl Writer {
             }
         }
         self.close_current();
+        self.status.set_state(RecorderState::Stopped);
         // Dropping the sender lets the compressor finish its queue and stop.
         self.compress = None;
     }
@@ -567,6 +795,9 @@ impl Writer {
                 Ok(f) => {
                     self.status.set_current(Some(f.path.clone()));
                     self.current = Some(f);
+                    if !self.failing {
+                        self.status.set_state(RecorderState::Recording);
+                    }
                 }
                 Err(e) => {
                     self.fail(format!(
@@ -591,6 +822,9 @@ impl Writer {
                 if self.failing {
                     self.failing = false;
                     self.status.failing.store(false, Relaxed);
+                    self.status.set_state(RecorderState::Recording);
+                    self.status.failing_since_ms.store(NO_TIME, Relaxed);
+                    self.status.lost_in_episode.store(0, Relaxed);
                     tracing::warn!(
                         file = %f.path.display(),
                         lost_lines = self.lost_in_episode,
@@ -615,13 +849,20 @@ impl Writer {
     fn lost(&mut self, c: &Chunk) {
         self.status.lose(c.lines, c.bytes.len() as u64);
         self.lost_in_episode += c.lines;
+        self.status
+            .lost_in_episode
+            .store(self.lost_in_episode, Relaxed);
     }
 
     fn fail(&mut self, msg: String) {
         self.next_retry = Instant::now() + Duration::from_millis(self.cfg.retry_ms);
+        let now = self.clock.now_ms();
+        self.status.last_error_ms.store(now, Relaxed);
         if !self.failing {
             self.failing = true;
             self.status.failing.store(true, Relaxed);
+            self.status.set_state(RecorderState::Failing);
+            self.status.failing_since_ms.store(now, Relaxed);
             self.status.error_episodes.fetch_add(1, Relaxed);
             tracing::error!(
                 error = %msg,
@@ -679,6 +920,9 @@ impl Writer {
             }
             drop(f.file);
             self.status.set_current(None);
+            if !self.failing {
+                self.status.set_state(RecorderState::Idle);
+            }
             if self.cfg.compress {
                 self.queue_compress(f.path);
             }
