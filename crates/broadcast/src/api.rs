@@ -73,6 +73,12 @@ pub trait PictureApi: Send + Sync + 'static {
     ) -> Result<serde_json::Value, String>;
     /// Status for `/healthz` and the map's status bar (clock, counts).
     fn status(&self) -> serde_json::Value;
+    /// What keeps the server from doing its whole job, if anything
+    /// (`/healthz` answers `degraded` with these reasons to an
+    /// authenticated caller). Empty when healthy.
+    fn degraded(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Register the current values of the picture's, decoder's, feeds' and
     /// queues' counters and gauges (called per scrape of `/metrics`).
     fn metrics(&self, registry: &mut prometheus_client::registry::Registry);

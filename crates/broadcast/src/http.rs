@@ -256,7 +256,14 @@ async fn healthz(State(s): State<AppState>, h: HeaderMap) -> Json<Value> {
     if authorize(&s, &h, Role::Viewer).is_err() {
         return Json(json!({"status": "ok"}));
     }
-    Json(json!({"status": "ok", "clients": s.hub.client_count(), "picture": s.api.status()}))
+    let reasons = s.api.degraded();
+    let status = if reasons.is_empty() { "ok" } else { "degraded" };
+    Json(json!({
+        "status": status,
+        "reasons": reasons,
+        "clients": s.hub.client_count(),
+        "picture": s.api.status(),
+    }))
 }
 
 async fn status(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {

@@ -54,6 +54,10 @@ pub struct LookoutConfig {
     pub demo: DemoConfig,
     #[serde(default)]
     pub alerts: AlertConfig,
+    /// Connection, request, body and subscription limits of the HTTP and
+    /// WebSocket server (`[limits]`, docs/security.md).
+    #[serde(default)]
+    pub limits: broadcast::Limits,
     /// Where alerts go besides the WebSocket: `[[sinks]]` (webhook with a
     /// durable outbox, JSON lines, Cursor-on-Target).
     #[serde(default)]

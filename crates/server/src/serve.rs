@@ -23,7 +23,7 @@ use crate::pipeline::{Pipeline, PipelineThread};
 use crate::roles::ClusterRun;
 use crate::state::sar_api::{AckMemory, SarBook};
 use crate::state::{LiveState, Mode};
-use broadcast::{AppState, Auth, Hub, Limits};
+use broadcast::{AppState, Auth, Hub};
 use engine::{Engine, EngineConfig};
 use ingest::clock::{Clock, SystemClock};
 use ingest::config::{ReplayConfig, SourceConfig};
@@ -201,6 +201,7 @@ impl Server {
             acks: Mutex::new(acks),
             api_zones: Mutex::new(Vec::new()),
             file_zones: file_zone_list,
+            recorder: Default::default(),
             archive: cfg
                 .ingest
                 .recorder
@@ -211,7 +212,10 @@ impl Server {
             .restore_api_zones(api_zones)
             .map_err(|e| format!("zones created over the API: {e}"))?;
 
-        let hub = Arc::new(Hub::new(Limits::default()));
+        cfg.limits
+            .validate()
+            .map_err(|e| format!("[limits]: {e}"))?;
+        let hub = Arc::new(Hub::new(cfg.limits));
 
         // Restart: the picture from the last snapshot plus the archive since.
         let snapshot_path = crate::snapshot::path_in(&opts.state_dir);
@@ -242,6 +246,9 @@ impl Server {
             .map(|r| Recorder::start(r, registry.clone(), clock.clone()))
             .transpose()
             .map_err(|e| e.to_string())?;
+        if let Some(r) = &recorder {
+            let _ = state.recorder.set(r.status());
+        }
         let snapshots_every = (recorder.is_some() && cfg.snapshot.interval_secs > 0)
             .then(|| Duration::from_secs(cfg.snapshot.interval_secs));
 

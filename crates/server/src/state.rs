@@ -61,6 +61,9 @@ pub struct LiveState {
     pub api_zones: Mutex<Vec<Value>>,
     /// Zones loaded from files at start.
     pub file_zones: Vec<Zone>,
+    /// The recorder's counters and state (set once it starts; none
+    /// without a recorder).
+    pub recorder: std::sync::OnceLock<Arc<ingest::recorder::RecorderStatus>>,
     /// The recorder's archive, for history and for tracks older than the
     /// picture's memory (None without a recorder).
     pub archive: Option<crate::history::ArchiveHistory>,
@@ -364,7 +367,37 @@ impl PictureApi for LiveState {
             "sources": self.registry.len(),
             "queue_depth": self.queue.stats().depth,
             "sinks": self.sinks.status(),
+            "recorder": self.recorder.get().map(|r| r.snapshot()),
+            "degraded": self.degraded(),
         })
+    }
+
+    fn degraded(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        if let Some(r) = self.recorder.get().map(|r| r.snapshot()) {
+            if r.failing {
+                why.push(format!(
+                    "recorder failing: {} lines lost so far ({})",
+                    r.lost_lines,
+                    r.last_error.as_deref().unwrap_or("unknown error")
+                ));
+            }
+        }
+        for s in self.sinks.status() {
+            if s.held > 0 {
+                why.push(format!(
+                    "alert sink {}: {} alerts held in memory (cannot be stored: {})",
+                    s.name,
+                    s.held,
+                    s.last_error.as_deref().unwrap_or("unknown error")
+                ));
+            }
+        }
+        let q = self.queue.stats();
+        if q.depth >= q.capacity && q.capacity > 0 && self.mode == Mode::Live {
+            why.push(format!("ingest queue full ({} lines)", q.depth));
+        }
+        why
     }
 
     fn sar(&self) -> Option<&dyn broadcast::SarApi> {
@@ -432,6 +465,15 @@ impl PictureApi for LiveState {
             "Continuation sentences that belonged to no open message (dropped)",
             ConstCounter::new(d.stray_fragments),
         );
+        if let Some(r) = self.recorder.get() {
+            for m in r.snapshot().metrics() {
+                if m.counter {
+                    reg.register(m.name, m.help, ConstCounter::new(m.value));
+                } else {
+                    reg.register(m.name, m.help, ConstGauge::new(m.value as i64));
+                }
+            }
+        }
         let q = self.queue.stats();
         reg.register(
             "queue_depth",
