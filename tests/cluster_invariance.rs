@@ -14,7 +14,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[path = "invariance_support.rs"]
-#[allow(dead_code)]
 mod support;
 use support::{api_situations, assert_same, fold_changes, kinds, replay, simulate};
 

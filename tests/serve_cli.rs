@@ -467,3 +467,98 @@ fn replay_refuses_missing_inputs_and_backward_windows() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+/// "Nearest" ranks responders: never the distress beacon (or any AIS-SART,
+/// MOB or EPIRB), nor the object in distress itself when named in
+/// `exclude`; `all=true` lists every class. A search finds any vessel of
+/// the picture by name, call sign or MMSI, wherever it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nearest_ranks_responders_and_search_finds_any_vessel() {
+    let rec = simulated_15m();
+    let (mut child, addr) = serve(&["--replay", rec.to_str().unwrap(), "--speed", "max"]);
+    // The demo's AIS-SART activates 20 minutes in; its test 5 minutes in
+    // (Valletta). Wait for the picture to hold the test beacon.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let beacon = loop {
+        let fc = get(&addr, "/api/vessels?class=ais_sart").await;
+        if let Some(b) = fc["features"].as_array().and_then(|f| f.first()).cloned() {
+            break b["properties"].clone();
+        }
+        assert!(Instant::now() < deadline, "no AIS-SART in the picture");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (lat, lon) = (
+        beacon["lat"].as_f64().unwrap(),
+        beacon["lon"].as_f64().unwrap(),
+    );
+    let classes = |v: &Value| -> Vec<String> {
+        v["vessels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["vessel"]["class"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let near = get(&addr, &format!("/api/nearest?lat={lat}&lon={lon}&k=8")).await;
+    let c = classes(&near);
+    assert_eq!(c.len(), 8, "{near}");
+    assert!(
+        c.iter().all(
+            |k| !["ais_sart", "mob", "epirb_ais", "aton", "base_station"].contains(&k.as_str())
+        ),
+        "responders only: {c:?}"
+    );
+    let all = get(
+        &addr,
+        &format!("/api/nearest?lat={lat}&lon={lon}&k=8&all=true"),
+    )
+    .await;
+    assert_eq!(
+        all["vessels"][0]["vessel"]["mmsi"], beacon["mmsi"],
+        "with all=true the beacon itself is nearest: {all}"
+    );
+    let first = near["vessels"][0]["vessel"]["mmsi"].as_u64().unwrap();
+    let without = get(
+        &addr,
+        &format!("/api/nearest?lat={lat}&lon={lon}&k=8&exclude={first}"),
+    )
+    .await;
+    assert!(without["vessels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["vessel"]["mmsi"].as_u64() != Some(first)));
+
+    // Search: a named vessel far from that point, by part of its name in
+    // lower case, by call sign and by the start of its MMSI.
+    let fc = get(&addr, "/api/vessels").await;
+    let named = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"].clone())
+        .find(|v| v["name"].as_str().is_some_and(|n| n.len() > 6) && v["callsign"].is_string())
+        .expect("a named vessel");
+    let name = named["name"].as_str().unwrap();
+    let part = name[1..name.len() - 1].to_lowercase();
+    for q in [
+        part.clone(),
+        named["callsign"].as_str().unwrap().to_string(),
+        named["mmsi"].to_string(),
+    ] {
+        let found = get(&addr, &format!("/api/vessels?q={}", q.replace(' ', "%20"))).await;
+        let ids: Vec<u64> = found["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["mmsi"].as_u64().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&named["mmsi"].as_u64().unwrap()),
+            "q={q}: {ids:?}"
+        );
+        assert!(ids.len() <= 20);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

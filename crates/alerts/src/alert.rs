@@ -139,13 +139,14 @@ impl Alert {
 /// `34°42.0'N 013°06.0'E`.
 pub fn format_position(lat: f64, lon: f64) -> String {
     let part = |v: f64, width: usize, pos: char, neg: char| {
-        let a = v.abs();
-        let d = a.trunc();
-        let m = (a - d) * 60.0;
+        // Round to tenths of a minute first, so 59.96' reads 1° 00.0', not 60.0'.
+        let tenths = (v.abs() * 600.0).round() as u64;
+        let (d, m) = (tenths / 600, tenths % 600);
         format!(
-            "{:0width$}°{:04.1}'{}",
-            d as u32,
-            m,
+            "{:0width$}°{:02}.{}'{}",
+            d,
+            m / 10,
+            m % 10,
             if v >= 0.0 { pos } else { neg }
         )
     };
@@ -155,6 +156,12 @@ pub fn format_position(lat: f64, lon: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_round_into_the_next_degree() {
+        assert_eq!(format_position(34.99999, 12.99999), "35°00.0'N 013°00.0'E");
+        assert_eq!(format_position(-0.05, -0.0), "00°03.0'S 000°00.0'E");
+    }
 
     #[test]
     fn positions_read_like_a_chart() {

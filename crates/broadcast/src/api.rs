@@ -41,7 +41,16 @@ pub trait PictureApi: Send + Sync + 'static {
     ) -> Option<serde_json::Value>;
     /// The `k` vessels nearest to a point, each with `distance_nm` and
     /// `time_to_reach_min` at its current speed.
-    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<serde_json::Value>;
+    fn nearest(
+        &self,
+        lat: f64,
+        lon: f64,
+        k: usize,
+        q: &crate::view::NearestQuery,
+    ) -> Vec<serde_json::Value>;
+    /// Vessels by name, call sign (anywhere, any case) or MMSI (prefix),
+    /// best matches first, at most `limit` (`GET /api/vessels?q=`).
+    fn search(&self, text: &str, limit: usize) -> Vec<Arc<VesselWire>>;
     /// Zones as a GeoJSON FeatureCollection.
     fn zones(&self) -> serde_json::Value;
     /// Create or replace a zone from a GeoJSON Feature (validated like zone

@@ -343,6 +343,22 @@ async fn vessels(
     Query(q): Q,
 ) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    if let Some(text) = q.get("q") {
+        // A search: the best matches anywhere in the picture.
+        input::check_text("q", text).map_err(bad)?;
+        if text.trim().is_empty() || text.len() > 64 {
+            return Err(bad("q must be 1..64 characters"));
+        }
+        let limit = q
+            .get("limit")
+            .map_or(Ok(20), |v| v.parse::<usize>())
+            .map_err(|_| bad("limit must be a positive integer"))?;
+        if limit == 0 || limit > 200 {
+            return Err(bad("limit must be 1..200"));
+        }
+        let wires = s.api.search(text, limit);
+        return Ok(feature_collection(&wires));
+    }
     let bboxes = match q.get("bbox") {
         Some(b) => b
             .split(';')
@@ -356,9 +372,14 @@ async fn vessels(
         ship_types: list(&q, "ship_type")?,
         zones: list(&q, "zone")?,
     };
-    // Written directly from each vessel's JSON, serialised once: no
-    // intermediate JSON tree for a whole viewport.
     let wires = s.api.vessels_in(&bboxes, &filter);
+    Ok(feature_collection(&wires))
+}
+
+/// Vessels as a GeoJSON FeatureCollection, written directly from each
+/// vessel's JSON (serialised once): no intermediate JSON tree for a whole
+/// viewport.
+fn feature_collection(wires: &[Arc<crate::VesselWire>]) -> Response {
     let mut body = String::with_capacity(64 + wires.len() * 400);
     body.push_str(r#"{"type":"FeatureCollection","features":["#);
     for (i, w) in wires.iter().enumerate() {
@@ -374,7 +395,7 @@ async fn vessels(
         body.push('}');
     }
     body.push_str("]}");
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn mmsi(text: &str) -> Result<u32, ApiError> {
@@ -489,8 +510,16 @@ async fn nearest(
     if k == 0 || k > 1000 {
         return Err(bad("k must be 1..1000"));
     }
+    let query = crate::view::NearestQuery {
+        all: match q.get("all").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(bad("all must be true or false")),
+        },
+        exclude: list(&q, "exclude")?,
+    };
     Ok(Json(
-        json!({"lat": lat, "lon": lon, "vessels": s.api.nearest(lat, lon, k)}),
+        json!({"lat": lat, "lon": lon, "vessels": s.api.nearest(lat, lon, k, &query)}),
     ))
 }
 

@@ -222,3 +222,27 @@ mod tests {
         assert_eq!(format_time(1_733_782_034_123), "2024-12-09T22:07:14.123Z");
     }
 }
+
+/// Classes that can go to help: ships, craft, SAR aircraft and own assets
+/// — not distress beacons (AIS-SART, MOB, EPIRB-AIS), aids to navigation
+/// or base stations.
+pub fn can_help(class: &str) -> bool {
+    matches!(class, "A" | "B" | "sar_aircraft" | "own_asset" | "unknown")
+}
+
+/// What `GET /api/nearest` ranks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NearestQuery {
+    /// Every vessel, beacons and aids to navigation included (default:
+    /// only those that can help, [`can_help`], and not lost).
+    pub all: bool,
+    /// Left out (the object in distress itself).
+    pub exclude: Vec<u32>,
+}
+
+impl NearestQuery {
+    /// Is this vessel a candidate?
+    pub fn admits(&self, v: &VesselView) -> bool {
+        (self.all || (can_help(&v.class) && v.state != "lost")) && !self.exclude.contains(&v.mmsi)
+    }
+}

@@ -46,7 +46,10 @@ impl PictureApi for FakePicture {
             |_| json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}}),
         )
     }
-    fn nearest(&self, _: f64, _: f64, _: usize) -> Vec<Value> {
+    fn search(&self, _: &str, _: usize) -> Vec<Arc<VesselWire>> {
+        Vec::new()
+    }
+    fn nearest(&self, _: f64, _: f64, _: usize, _: &broadcast::view::NearestQuery) -> Vec<Value> {
         vec![]
     }
     fn zones(&self) -> Value {

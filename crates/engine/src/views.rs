@@ -6,6 +6,7 @@
 //! The cluster edge, which has no picture, answers with the same functions
 //! over the views it mirrors ([`nearest_entry`]).
 
+pub use broadcast::view::{can_help, NearestQuery};
 use broadcast::VesselView;
 use serde_json::{json, Value};
 use spatial_index::geodesy::haversine_nm;
@@ -105,14 +106,29 @@ pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     (y.atan2(x).to_degrees() + 360.0) % 360.0
 }
 
-/// The `k` vessels nearest to a point, with distance, bearing (from the
-/// point), the course each would steer, and the time to reach the point at
-/// its current speed (`null` when not under way).
-pub fn nearest(p: &Picture, lat: f64, lon: f64, k: usize) -> Vec<Value> {
-    p.nearest(lat, lon, k)
-        .into_iter()
-        .filter_map(|(v, nm)| Some(nearest_entry(&vessel_view(p, v)?, lat, lon, nm)))
-        .collect()
+/// The `k` vessels nearest to a point that `q` admits (by default those
+/// that can help), with distance, bearing (from the point), the course each
+/// would steer, and the time to reach the point at its current speed
+/// (`null` when not under way).
+pub fn nearest(p: &Picture, lat: f64, lon: f64, k: usize, q: &NearestQuery) -> Vec<Value> {
+    // Ask the R-tree for more until `k` candidates pass (or all did).
+    let mut want = k.saturating_add(16);
+    loop {
+        let near = p.nearest(lat, lon, want);
+        let exhausted = near.len() < want;
+        let out: Vec<Value> = near
+            .into_iter()
+            .filter_map(|(v, nm)| {
+                let view = vessel_view(p, v)?;
+                q.admits(&view).then(|| nearest_entry(&view, lat, lon, nm))
+            })
+            .take(k)
+            .collect();
+        if out.len() >= k || exhausted {
+            return out;
+        }
+        want = want.saturating_mul(4);
+    }
 }
 
 /// One answer of "nearest to a point": the vessel `view`, `nm` from the
@@ -133,4 +149,163 @@ pub fn nearest_entry(view: &VesselView, lat: f64, lon: f64, nm: f64) -> Value {
 /// Great-circle distance in nautical miles (for callers without a picture).
 pub fn distance_nm(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     haversine_nm(lat1, lon1, lat2, lon2)
+}
+
+/// Vessels a watch officer looks for by name, call sign or MMSI.
+///
+/// `text` matches a name or call sign anywhere, case-insensitively, or the
+/// start of the MMSI; the best matches come first (exact, then prefix,
+/// then anywhere; then by name), at most `limit`.
+pub struct Search {
+    upper: String,
+    limit: usize,
+    found: Vec<(u8, String, VesselView)>,
+}
+
+impl Search {
+    /// A search for `text` (trimmed; empty finds nothing).
+    pub fn new(text: &str, limit: usize) -> Search {
+        Search {
+            upper: text.trim().to_uppercase(),
+            limit,
+            found: Vec::new(),
+        }
+    }
+
+    /// How well a vessel matches (lower is better), or `None`.
+    pub fn rank(&self, mmsi: u32, name: Option<&str>, callsign: Option<&str>) -> Option<u8> {
+        let q = self.upper.as_str();
+        if q.is_empty() {
+            return None;
+        }
+        let text_rank = |s: Option<&str>| -> Option<u8> {
+            let s = s?.trim().to_uppercase();
+            if s == q {
+                Some(0)
+            } else if s.starts_with(q) {
+                Some(1)
+            } else if s.contains(q) {
+                Some(2)
+            } else {
+                None
+            }
+        };
+        let id = mmsi.to_string();
+        let by_mmsi = if id == q {
+            Some(0)
+        } else if id.starts_with(q) {
+            Some(1)
+        } else {
+            None
+        };
+        [by_mmsi, text_rank(name), text_rank(callsign)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Offer a vessel; `view` is built only when it matches.
+    pub fn offer(
+        &mut self,
+        mmsi: u32,
+        name: Option<&str>,
+        callsign: Option<&str>,
+        view: impl FnOnce() -> Option<VesselView>,
+    ) {
+        if let Some(r) = self.rank(mmsi, name, callsign) {
+            if let Some(v) = view() {
+                self.found
+                    .push((r, name.unwrap_or_default().to_string(), v));
+            }
+        }
+    }
+
+    /// The best `limit` matches.
+    pub fn finish(mut self) -> Vec<VesselView> {
+        self.found
+            .sort_by(|a, b| (a.0, &a.1, a.2.mmsi).cmp(&(b.0, &b.1, b.2.mmsi)));
+        self.found
+            .into_iter()
+            .take(self.limit)
+            .map(|(_, _, v)| v)
+            .collect()
+    }
+}
+
+/// [`Search`] over the picture and the own assets.
+pub fn search(p: &Picture, own: &crate::OwnAssets, text: &str, limit: usize) -> Vec<VesselView> {
+    let mut s = Search::new(text, limit);
+    for v in p.vessels() {
+        let info = v.info.as_deref();
+        s.offer(
+            v.mmsi,
+            info.and_then(|i| i.name.as_deref()),
+            info.and_then(|i| i.callsign.as_deref()),
+            || vessel_view(p, v),
+        );
+    }
+    for v in own.all() {
+        s.offer(v.mmsi, v.name.as_deref(), v.callsign.as_deref(), || {
+            Some(v.clone())
+        });
+    }
+    s.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(mmsi: u32, name: &str, callsign: &str) -> VesselView {
+        VesselView {
+            mmsi,
+            lat: 35.0,
+            lon: 14.0,
+            sog: None,
+            cog: None,
+            heading: None,
+            name: Some(name.into()),
+            callsign: Some(callsign.into()),
+            ship_type: None,
+            class: "A".into(),
+            nav_status: None,
+            last_seen: 0,
+            state: "live".into(),
+            zones: Vec::new(),
+        }
+    }
+
+    fn find(list: &[VesselView], q: &str, limit: usize) -> Vec<u32> {
+        let mut s = Search::new(q, limit);
+        for v in list {
+            s.offer(v.mmsi, v.name.as_deref(), v.callsign.as_deref(), || {
+                Some(v.clone())
+            });
+        }
+        s.finish().into_iter().map(|v| v.mmsi).collect()
+    }
+
+    #[test]
+    fn search_matches_names_and_call_signs_anywhere_and_mmsi_from_the_start() {
+        let list = [
+            view(247_320_162, "AEGEAN STAR", "IT1234"),
+            view(215_000_001, "BLUE STAR", "9HA01"),
+            view(229_000_002, "STAR OF MALTA", "9HB02"),
+            view(256_000_003, "NOTHING", "9HC03"),
+        ];
+        assert_eq!(find(&list, "gean", 20), [247_320_162]);
+        assert_eq!(find(&list, "2473", 20), [247_320_162]);
+        assert!(
+            find(&list, "320162", 20).is_empty(),
+            "MMSI from the start only"
+        );
+        assert_eq!(find(&list, "t12", 20), [247_320_162]);
+        // A name starting with the text before one containing it; then by name.
+        assert_eq!(
+            find(&list, "star", 20),
+            [229_000_002, 247_320_162, 215_000_001]
+        );
+        assert_eq!(find(&list, "9h", 2).len(), 2, "at most the limit");
+        assert!(find(&list, "  ", 20).is_empty());
+    }
 }

@@ -257,9 +257,17 @@ impl PictureApi for LiveState {
         }
     }
 
-    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
+    fn nearest(&self, lat: f64, lon: f64, k: usize, q: &broadcast::view::NearestQuery) -> Vec<Value> {
         let p = self.picture();
-        views::nearest(&p, lat, lon, k)
+        views::nearest(&p, lat, lon, k, q)
+    }
+
+    fn search(&self, text: &str, limit: usize) -> Vec<Arc<VesselWire>> {
+        let found = {
+            let e = self.engine();
+            views::search(e.picture(), e.own_assets(), text, limit)
+        };
+        found.into_iter().map(VesselWire::new).collect()
     }
 
     fn zones(&self) -> Value {

@@ -420,11 +420,18 @@ impl PictureApi for EdgeApi {
 
     /// The single process's answer ([`engine::views::nearest_entry`]) over
     /// the mirrored views.
-    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
+    fn nearest(
+        &self,
+        lat: f64,
+        lon: f64,
+        k: usize,
+        q: &broadcast::view::NearestQuery,
+    ) -> Vec<Value> {
         let m = self.read();
         let mut all: Vec<(f64, &VesselView)> = m
             .vessels
             .values()
+            .filter(|v| q.admits(&v.wire.view))
             .map(|v| {
                 let w = &v.wire.view;
                 (engine::views::distance_nm(lat, lon, w.lat, w.lon), w)
@@ -434,6 +441,24 @@ impl PictureApi for EdgeApi {
         all.into_iter()
             .take(k)
             .map(|(d, v)| engine::views::nearest_entry(v, lat, lon, d))
+            .collect()
+    }
+
+    /// The single process's search over the mirrored views.
+    fn search(&self, text: &str, limit: usize) -> Vec<Arc<VesselWire>> {
+        let m = self.read();
+        let mut s = engine::views::Search::new(text, limit);
+        let mut wires: std::collections::HashMap<u32, Arc<VesselWire>> = Default::default();
+        for v in m.vessels.values() {
+            let w = &v.wire.view;
+            s.offer(w.mmsi, w.name.as_deref(), w.callsign.as_deref(), || {
+                wires.insert(w.mmsi, v.wire.clone());
+                Some(w.clone())
+            });
+        }
+        s.finish()
+            .into_iter()
+            .filter_map(|v| wires.remove(&v.mmsi))
             .collect()
     }
 

@@ -309,8 +309,20 @@ impl PictureApi for SharedApi {
     fn track(&self, mmsi: u32, from_ms: Option<i64>, to_ms: Option<i64>) -> Option<Value> {
         self.inner.track(mmsi, from_ms, to_ms)
     }
-    fn nearest(&self, lat: f64, lon: f64, k: usize) -> Vec<Value> {
-        self.inner.nearest(lat, lon, k)
+    fn nearest(
+        &self,
+        lat: f64,
+        lon: f64,
+        k: usize,
+        q: &broadcast::view::NearestQuery,
+    ) -> Vec<Value> {
+        self.inner.nearest(lat, lon, k, q)
+    }
+    fn search(&self, text: &str, limit: usize) -> Vec<Arc<VesselWire>> {
+        self.inner.search(text, limit)
+    }
+    fn degraded(&self) -> Vec<String> {
+        self.inner.degraded()
     }
     fn zones(&self) -> Value {
         self.inner.zones()

@@ -328,11 +328,7 @@ struct StatusBody {
     reason: Option<String>,
 }
 
-/// Classes that can go to help (not beacons, aids to navigation, base
-/// stations).
-pub(crate) fn can_help(class: &str) -> bool {
-    matches!(class, "A" | "B" | "sar_aircraft" | "own_asset" | "unknown")
-}
+pub(crate) use engine::views::can_help;
 
 /// How far from a target candidates are looked for, nautical miles.
 pub(crate) const SEARCH_RADIUS_NM: f64 = 300.0;
