@@ -8,23 +8,59 @@
 use crate::view::{BBox, Filter, VesselWire};
 use std::sync::Arc;
 
-/// Why a history query (`/api/history`) was not answered: the HTTP status
-/// (400 a query beyond the limits or malformed, 429 too many at once, 503
-/// no archive) and a sentence saying what to change.
+/// Why a request was not answered: the HTTP status (400 bad input, 404
+/// unknown id, 409 conflict with the current state, 413 too large, 422
+/// well-formed but invalid, 429 too many at once, 500 storage failure, 503
+/// not available here or not confirmed by the core) and a sentence saying
+/// what to change. Every route's failure is one of these; the HTTP layer
+/// maps it to a response in one place (`{"error": message}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryFailure {
+pub struct ApiError {
     pub status: u16,
     pub message: String,
 }
 
-impl HistoryFailure {
+impl ApiError {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        HistoryFailure {
+        ApiError {
             status,
             message: message.into(),
         }
     }
+
+    /// 400: the request itself is wrong.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    /// 404: no such object.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, message)
+    }
+
+    /// 422: well-formed but not valid (a zone that is not a polygon).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(422, message)
+    }
+
+    /// 500: it could not be stored.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::new(500, message)
+    }
+
+    /// 503: not available here (no archive, the core did not confirm).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(503, message)
+    }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.status)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// Queries and commands the HTTP and WebSocket layers need.
 pub trait PictureApi: Send + Sync + 'static {
@@ -54,21 +90,11 @@ pub trait PictureApi: Send + Sync + 'static {
     /// Zones as a GeoJSON FeatureCollection.
     fn zones(&self) -> serde_json::Value;
     /// Create or replace a zone from a GeoJSON Feature (validated like zone
-    /// files); an error says what is wrong.
-    fn put_zone(&self, id: &str, feature: serde_json::Value) -> Result<(), String>;
+    /// files): 422 when it is not valid, 500 when it could not be stored,
+    /// 503 on a cluster edge when the core did not confirm.
+    fn put_zone(&self, id: &str, feature: serde_json::Value) -> Result<(), ApiError>;
     /// Delete a zone; `Ok(false)` when there was none.
-    fn delete_zone(&self, id: &str) -> Result<bool, String>;
-    /// [`PictureApi::put_zone`] with the HTTP status of a refusal (422 by
-    /// default); a cluster edge answers 503 when the core did not confirm.
-    fn put_zone_with_status(&self, id: &str, feature: serde_json::Value) -> Result<(), SarFailure> {
-        self.put_zone(id, feature)
-            .map_err(|e| SarFailure::new(422, e))
-    }
-    /// [`PictureApi::delete_zone`] with the HTTP status of a failure (500
-    /// by default); a cluster edge answers 503 when the core did not confirm.
-    fn delete_zone_with_status(&self, id: &str) -> Result<bool, SarFailure> {
-        self.delete_zone(id).map_err(|e| SarFailure::new(500, e))
-    }
+    fn delete_zone(&self, id: &str) -> Result<bool, ApiError>;
     /// Feed status.
     fn sources(&self) -> serde_json::Value;
     /// Alerts, optionally by state and since a time.
@@ -79,7 +105,7 @@ pub trait PictureApi: Send + Sync + 'static {
         alert_id: &str,
         who: &str,
         note: Option<&str>,
-    ) -> Result<serde_json::Value, String>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// Status for `/healthz` and the map's status bar (clock, counts).
     fn status(&self) -> serde_json::Value;
     /// What keeps the server from doing its whole job, if anything
@@ -103,9 +129,8 @@ pub trait PictureApi: Send + Sync + 'static {
         _radius_nm: f64,
         _from_ms: i64,
         _to_ms: i64,
-    ) -> Result<serde_json::Value, HistoryFailure> {
-        Err(HistoryFailure::new(
-            503,
+    ) -> Result<serde_json::Value, ApiError> {
+        Err(ApiError::unavailable(
             "no archive: history needs the recorder ([ingest.recorder])",
         ))
     }
@@ -117,24 +142,6 @@ pub trait PictureApi: Send + Sync + 'static {
     }
 }
 
-/// Why a contact/incident request failed: the HTTP status to answer with
-/// (400 bad input, 404 unknown id, 409 conflict with the current state,
-/// 422 well-formed but invalid, 500 storage failure) and a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SarFailure {
-    pub status: u16,
-    pub message: String,
-}
-
-impl SarFailure {
-    pub fn new(status: u16, message: impl Into<String>) -> Self {
-        SarFailure {
-            status,
-            message: message.into(),
-        }
-    }
-}
-
 /// Search-and-rescue contacts and incidents (issue #8). Bodies and answers
 /// are the JSON objects documented in `docs/protocol.md`; `who` is the
 /// token's user name, recorded in the incident log. A write returns only
@@ -143,37 +150,37 @@ impl SarFailure {
 /// workers.
 pub trait SarApi: Send + Sync {
     /// Contacts (optionally only `active` or `closed`), newest first.
-    fn contacts(&self, status: Option<&str>) -> Result<serde_json::Value, SarFailure>;
+    fn contacts(&self, status: Option<&str>) -> Result<serde_json::Value, ApiError>;
     fn contact(&self, id: &str) -> Option<serde_json::Value>;
     /// Create a contact from its first sighting and description.
     fn create_contact(
         &self,
         who: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, SarFailure>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// Update description/status and/or add a sighting.
     fn update_contact(
         &self,
         id: &str,
         who: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, SarFailure>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// Append a sighting to a contact's track.
     fn add_sighting(
         &self,
         id: &str,
         who: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, SarFailure>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// Incidents (optionally by status, or `open` for every status but
     /// closed), newest first.
-    fn incidents(&self, status: Option<&str>) -> Result<serde_json::Value, SarFailure>;
+    fn incidents(&self, status: Option<&str>) -> Result<serde_json::Value, ApiError>;
     fn incident(&self, id: &str) -> Option<serde_json::Value>;
     fn create_incident(
         &self,
         who: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, SarFailure>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// One action (status change, assign/release asset, link/unlink
     /// contact/alert/vessel, note, retitle), logged with `who`.
     fn incident_action(
@@ -181,10 +188,10 @@ pub trait SarApi: Send + Sync {
         id: &str,
         who: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, SarFailure>;
+    ) -> Result<serde_json::Value, ApiError>;
     /// The `k` vessels that can reach the contact first.
-    fn contact_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, SarFailure>;
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, ApiError>;
     /// The `k` vessels that can reach the incident's contacts, vessels or
     /// alert positions first.
-    fn incident_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, SarFailure>;
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, ApiError>;
 }

@@ -16,7 +16,7 @@
 //! the middleware (405, 408, 413, 503 timeouts, …) included — and is
 //! counted by status in `/metrics`.
 
-use crate::api::{PictureApi, SarApi, SarFailure};
+use crate::api::{ApiError, PictureApi, SarApi};
 use crate::auth::{Auth, AuthError, Principal, Role};
 use crate::hub::Hub;
 use crate::input;
@@ -165,7 +165,10 @@ async fn read_body(s: &AppState, headers: &HeaderMap, req: Request) -> Result<By
     let http = &s.hub.stats.http;
     let too_large = || {
         http.bodies_too_large.fetch_add(1, Ordering::Relaxed);
-        ApiError(StatusCode::PAYLOAD_TOO_LARGE, too_large_message(limits))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+            too_large_message(limits),
+        )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -179,11 +182,14 @@ async fn read_body(s: &AppState, headers: &HeaderMap, req: Request) -> Result<By
         Ok(Err(rejection)) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(too_large())
         }
-        Ok(Err(rejection)) => Err(ApiError(rejection.status(), rejection.body_text())),
+        Ok(Err(rejection)) => Err(ApiError::new(
+            rejection.status().as_u16(),
+            rejection.body_text(),
+        )),
         Err(_) => {
             http.body_timeouts.fetch_add(1, Ordering::Relaxed);
-            Err(ApiError(
-                StatusCode::REQUEST_TIMEOUT,
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT.as_u16(),
                 format!(
                     "the request body did not arrive within {} s",
                     limits.body_timeout.as_secs_f64()
@@ -203,12 +209,13 @@ fn path_id(what: &str, id: &str) -> Result<(), ApiError> {
 }
 
 /// An error response with a JSON body.
-pub struct ApiError(StatusCode, String);
-
+/// Every failure of every route becomes a response here, and only here:
+/// its status and `{"error": message}` (401 with `WWW-Authenticate`).
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.0, Json(json!({"error": self.1}))).into_response();
-        if self.0 == StatusCode::UNAUTHORIZED {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = (status, Json(json!({"error": self.message}))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
         }
@@ -217,7 +224,7 @@ impl IntoResponse for ApiError {
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, msg.into())
+    ApiError::new(StatusCode::BAD_REQUEST.as_u16(), msg.into())
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme in any case,
@@ -239,10 +246,12 @@ fn authorize(s: &AppState, headers: &HeaderMap, need: Role) -> Result<Principal,
 
 fn check_token(s: &AppState, token: Option<&str>, need: Role) -> Result<Principal, ApiError> {
     s.auth.authorize(token, need).map_err(|e| match e {
-        AuthError::Missing => ApiError(StatusCode::UNAUTHORIZED, "a token is required".into()),
-        AuthError::Invalid => ApiError(StatusCode::UNAUTHORIZED, "invalid token".into()),
-        AuthError::Forbidden => ApiError(
-            StatusCode::FORBIDDEN,
+        AuthError::Missing => {
+            ApiError::new(StatusCode::UNAUTHORIZED.as_u16(), "a token is required")
+        }
+        AuthError::Invalid => ApiError::new(StatusCode::UNAUTHORIZED.as_u16(), "invalid token"),
+        AuthError::Forbidden => ApiError::new(
+            StatusCode::FORBIDDEN.as_u16(),
             format!("this needs the {} role", need.as_str()),
         ),
     })
@@ -411,7 +420,7 @@ async fn vessel(
     s.api
         .vessel(mmsi(&m)?)
         .map(Json)
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no vessel {m}")))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND.as_u16(), format!("no vessel {m}")))
 }
 
 async fn track(
@@ -444,9 +453,9 @@ async fn track(
     let api = s.api.clone();
     tokio::task::spawn_blocking(move || api.track(id, from, to))
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?
         .map(Json)
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no track for {m}")))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND.as_u16(), format!("no track for {m}")))
 }
 
 /// Longest period one track request may cover.
@@ -477,11 +486,11 @@ async fn history(
     let api = s.api.clone();
     match tokio::task::spawn_blocking(move || api.history(lat, lon, radius, from, to)).await {
         Ok(Ok(v)) => Ok(Json(v)),
-        Ok(Err(f)) => Err(ApiError(
-            StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            f.message,
+        Ok(Err(f)) => Err(f),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
+            e.to_string(),
         )),
-        Err(e) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
 }
 
@@ -540,9 +549,7 @@ async fn put_zone(
     let feature: Value = serde_json::from_slice(&body)
         .map_err(|e| bad(format!("zone must be a GeoJSON Feature: {e}")))?;
     input::check_body(&feature).map_err(bad)?;
-    s.api
-        .put_zone_with_status(&id, feature)
-        .map_err(sar_error)?;
+    s.api.put_zone(&id, feature)?;
     s.hub.zones_changed();
     Ok(Json(json!({"id": id, "status": "saved"})))
 }
@@ -554,13 +561,16 @@ async fn delete_zone(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Operator)?;
     path_id("zone id", &id)?;
-    match s.api.delete_zone_with_status(&id) {
+    match s.api.delete_zone(&id) {
         Ok(true) => {
             s.hub.zones_changed();
             Ok(Json(json!({"id": id, "status": "deleted"})))
         }
-        Ok(false) => Err(ApiError(StatusCode::NOT_FOUND, format!("no zone {id:?}"))),
-        Err(e) => Err(sar_error(e)),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::NOT_FOUND.as_u16(),
+            format!("no zone {id:?}"),
+        )),
+        Err(e) => Err(e),
     }
 }
 
@@ -604,27 +614,17 @@ async fn ack(
     if let Some(n) = &body.note {
         input::check_text("note", n).map_err(bad)?;
     }
-    let alert = s
-        .api
-        .acknowledge(&id, &who.name, body.note.as_deref())
-        .map_err(|e| ApiError(StatusCode::NOT_FOUND, e))?;
+    let alert = s.api.acknowledge(&id, &who.name, body.note.as_deref())?;
     s.hub.publish_alert(alert.to_string().into());
     Ok(Json(alert))
 }
 
 // ---- SAR contacts and incidents (issue #8) ----
 
-fn sar_error(e: SarFailure) -> ApiError {
-    ApiError(
-        StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        e.message,
-    )
-}
-
 fn no_sar() -> ApiError {
-    ApiError(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "this server keeps no contacts or incidents".into(),
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+        "this server keeps no contacts or incidents",
     )
 }
 
@@ -644,15 +644,15 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
 /// the database commit).
 async fn sar_call<F>(s: &AppState, f: F) -> Result<Value, ApiError>
 where
-    F: FnOnce(&dyn SarApi) -> Result<Value, SarFailure> + Send + 'static,
+    F: FnOnce(&dyn SarApi) -> Result<Value, ApiError> + Send + 'static,
 {
     let api = s.api.clone();
     tokio::task::spawn_blocking(move || match api.sar() {
-        Some(sar) => f(sar).map_err(sar_error),
+        Some(sar) => f(sar),
         None => Err(no_sar()),
     })
     .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?
 }
 
 fn k_param(q: &HashMap<String, String>) -> Result<usize, ApiError> {
@@ -701,7 +701,7 @@ async fn contact(
     let sar = s.api.sar().ok_or_else(no_sar)?;
     sar.contact(&id)
         .map(Json)
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no contact {id:?}")))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND.as_u16(), format!("no contact {id:?}")))
 }
 
 async fn create_contact(
@@ -777,9 +777,12 @@ async fn incident(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
     let sar = s.api.sar().ok_or_else(no_sar)?;
-    sar.incident(&id)
-        .map(Json)
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no incident {id:?}")))
+    sar.incident(&id).map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND.as_u16(),
+            format!("no incident {id:?}"),
+        )
+    })
 }
 
 async fn create_incident(
@@ -966,7 +969,7 @@ async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, Ap
     s.api.metrics(&mut reg);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &reg)
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?;
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -26,7 +26,7 @@ pub mod server;
 pub mod session;
 pub mod view;
 
-pub use api::{PictureApi, SarApi, SarFailure};
+pub use api::{ApiError, PictureApi, SarApi};
 pub use auth::{Auth, AuthConfig, Role};
 pub use http::AppState;
 pub use hub::Hub;

@@ -684,7 +684,14 @@ fn handle(
                         serde_json::json!({"type": "acked", "alert": alert}).to_string(),
                     ))
                 }
-                Err(e) => Err((ProtocolError::new("bad_request", e), None)),
+                Err(e) => {
+                    let code = if e.status == 404 {
+                        "not_found"
+                    } else {
+                        "bad_request"
+                    };
+                    Err((ProtocolError::new(code, e.message), None))
+                }
             }
         }
     }

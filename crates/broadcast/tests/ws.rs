@@ -5,7 +5,8 @@
 use broadcast::auth::{hash_token, AuthConfig, TokenConfig};
 use broadcast::server::serve_on;
 use broadcast::{
-    AppState, Auth, BBox, Change, Filter, Hub, Limits, PictureApi, Role, VesselView, VesselWire,
+    ApiError, AppState, Auth, BBox, Change, Filter, Hub, Limits, PictureApi, Role, VesselView,
+    VesselWire,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -55,14 +56,14 @@ impl PictureApi for FakePicture {
     fn zones(&self) -> Value {
         json!({"type": "FeatureCollection", "features": []})
     }
-    fn put_zone(&self, _: &str, f: Value) -> Result<(), String> {
+    fn put_zone(&self, _: &str, f: Value) -> Result<(), ApiError> {
         if f.get("type") == Some(&json!("Feature")) {
             Ok(())
         } else {
-            Err("not a Feature".into())
+            Err(ApiError::invalid("not a Feature"))
         }
     }
-    fn delete_zone(&self, _: &str) -> Result<bool, String> {
+    fn delete_zone(&self, _: &str) -> Result<bool, ApiError> {
         Ok(false)
     }
     fn sources(&self) -> Value {
@@ -71,7 +72,7 @@ impl PictureApi for FakePicture {
     fn alerts(&self, _: Option<&str>, _: Option<i64>) -> Value {
         json!([])
     }
-    fn acknowledge(&self, id: &str, who: &str, _: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(&self, id: &str, who: &str, _: Option<&str>) -> Result<Value, ApiError> {
         self.acks.lock().unwrap().push((id.into(), who.into()));
         Ok(json!({"id": id, "state": "acknowledged", "acknowledged_by": who}))
     }

@@ -44,11 +44,11 @@ impl ArchiveHistory {
         }
     }
 
-    fn slot(&self) -> Result<Slot<'_>, broadcast::api::HistoryFailure> {
+    fn slot(&self) -> Result<Slot<'_>, broadcast::api::ApiError> {
         use std::sync::atomic::Ordering::SeqCst;
         if self.running.fetch_add(1, SeqCst) >= MAX_CONCURRENT_SCANS {
             self.running.fetch_sub(1, SeqCst);
-            return Err(broadcast::api::HistoryFailure::new(
+            return Err(broadcast::api::ApiError::new(
                 429,
                 format!("{MAX_CONCURRENT_SCANS} archive scans are running; try again shortly"),
             ));
@@ -64,14 +64,14 @@ impl ArchiveHistory {
         radius_nm: f64,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<serde_json::Value, broadcast::api::HistoryFailure> {
-        use broadcast::api::HistoryFailure;
+    ) -> Result<serde_json::Value, broadcast::api::ApiError> {
+        use broadcast::api::ApiError;
         let q = Query::near(lat, lon, radius_nm, from_ms, to_ms)
-            .map_err(|e| HistoryFailure::new(400, e.0))?;
+            .map_err(|e| ApiError::new(400, e.0))?;
         q.check_max_window(MAX_HISTORY_WINDOW_MS)
-            .map_err(|e| HistoryFailure::new(400, e.0))?;
+            .map_err(|e| ApiError::new(400, e.0))?;
         if radius_nm > MAX_HISTORY_RADIUS_NM {
-            return Err(HistoryFailure::new(
+            return Err(ApiError::new(
                 400,
                 format!("radius_nm is at most {MAX_HISTORY_RADIUS_NM}"),
             ));
@@ -88,9 +88,9 @@ impl ArchiveHistory {
                 Ok(output::to_geojson(&a))
             }
             Err(e @ ::history::ScanError::TooManyVessels { .. }) => {
-                Err(HistoryFailure::new(400, e.to_string()))
+                Err(ApiError::new(400, e.to_string()))
             }
-            Err(e) => Err(HistoryFailure::new(500, e.to_string())),
+            Err(e) => Err(ApiError::new(500, e.to_string())),
         }
     }
 

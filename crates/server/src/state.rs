@@ -12,7 +12,7 @@
 //! `store`, written before a request is answered.
 
 use alerts::AlertState;
-use broadcast::{BBox, Filter, PictureApi, VesselWire};
+use broadcast::{ApiError, BBox, Filter, PictureApi, VesselWire};
 use engine::{views, Engine};
 use ingest::queue::QueueMonitor;
 use ingest::status::SourceRegistry;
@@ -247,17 +247,23 @@ impl PictureApi for LiveState {
         radius_nm: f64,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Value, broadcast::api::HistoryFailure> {
+    ) -> Result<Value, broadcast::api::ApiError> {
         match &self.archive {
             Some(a) => a.near(lat, lon, radius_nm, from_ms, to_ms),
-            None => Err(broadcast::api::HistoryFailure::new(
+            None => Err(broadcast::api::ApiError::new(
                 503,
                 "no archive: history needs the recorder ([ingest.recorder])",
             )),
         }
     }
 
-    fn nearest(&self, lat: f64, lon: f64, k: usize, q: &broadcast::view::NearestQuery) -> Vec<Value> {
+    fn nearest(
+        &self,
+        lat: f64,
+        lon: f64,
+        k: usize,
+        q: &broadcast::view::NearestQuery,
+    ) -> Vec<Value> {
         let p = self.picture();
         views::nearest(&p, lat, lon, k, q)
     }
@@ -275,16 +281,16 @@ impl PictureApi for LiveState {
         json!({"type": "FeatureCollection", "features": p.zones().zones().iter().map(zone_feature).collect::<Vec<_>>()})
     }
 
-    fn put_zone(&self, id: &str, mut feature: Value) -> Result<(), String> {
+    fn put_zone(&self, id: &str, mut feature: Value) -> Result<(), ApiError> {
         if self.file_zones.iter().any(|z| &*z.id == id) {
-            return Err(format!(
+            return Err(ApiError::invalid(format!(
                 "zone {id:?} comes from a zone file; edit the file instead"
-            ));
+            )));
         }
         let props = feature
             .get_mut("properties")
             .and_then(Value::as_object_mut)
-            .ok_or("a zone Feature needs properties (name, kind)")?;
+            .ok_or_else(|| ApiError::invalid("a zone Feature needs properties (name, kind)"))?;
         props.insert("id".into(), json!(id));
         let mut api = self.api_zones.lock().unwrap_or_else(|e| e.into_inner());
         let mut next: Vec<Value> = api
@@ -295,18 +301,18 @@ impl PictureApi for LiveState {
         next.push(feature.clone());
         // Validate, store durably, then show: the picture never has a zone
         // the database does not.
-        let index = self.build_zones(&next)?;
+        let index = self.build_zones(&next).map_err(ApiError::invalid)?;
         if let Some(store) = &self.store {
             store
                 .put_zone(id, &feature, self.now_ms())
-                .map_err(|e| format!("zone not saved: {e}"))?;
+                .map_err(|e| ApiError::storage(format!("zone not saved: {e}")))?;
         }
         self.swap_zones(index);
         *api = next;
         Ok(())
     }
 
-    fn delete_zone(&self, id: &str) -> Result<bool, String> {
+    fn delete_zone(&self, id: &str) -> Result<bool, ApiError> {
         let mut api = self.api_zones.lock().unwrap_or_else(|e| e.into_inner());
         let next: Vec<Value> = api
             .iter()
@@ -316,11 +322,11 @@ impl PictureApi for LiveState {
         if next.len() == api.len() {
             return Ok(false);
         }
-        let index = self.build_zones(&next)?;
+        let index = self.build_zones(&next).map_err(ApiError::storage)?;
         if let Some(store) = &self.store {
             store
                 .delete_zone(id)
-                .map_err(|e| format!("zone deletion not saved: {e}"))?;
+                .map_err(|e| ApiError::storage(format!("zone deletion not saved: {e}")))?;
         }
         self.swap_zones(index);
         *api = next;
@@ -340,9 +346,16 @@ impl PictureApi for LiveState {
         serde_json::to_value(list).unwrap_or(Value::Null)
     }
 
-    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(
+        &self,
+        alert_id: &str,
+        who: &str,
+        note: Option<&str>,
+    ) -> Result<Value, ApiError> {
         let mut engine = self.engine_mut();
-        let alert = engine.acknowledge(alert_id, who, note)?;
+        let alert = engine
+            .acknowledge(alert_id, who, note)
+            .map_err(ApiError::not_found)?;
         // The change also went to the engine's queue; the pipeline would
         // publish it with the next batch, the HTTP/WS layer publishes it
         // now. Drop the queued copy so clients do not see it twice (the
@@ -351,10 +364,10 @@ impl PictureApi for LiveState {
         let _ = engine.take_alerts();
         drop(engine);
         // Durable before the client is told (kept across restarts).
-        self.persist_ack(&alert)?;
+        self.persist_ack(&alert).map_err(ApiError::storage)?;
         self.sinks.publish(&alert);
         tracing::info!(alert = %alert.id, by = %who, "alert acknowledged");
-        serde_json::to_value(alert).map_err(|e| e.to_string())
+        serde_json::to_value(alert).map_err(|e| ApiError::storage(e.to_string()))
     }
 
     fn status(&self) -> Value {

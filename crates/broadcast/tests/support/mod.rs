@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use broadcast::api::{HistoryFailure, SarApi, SarFailure};
+use broadcast::api::{ApiError, SarApi};
 use broadcast::auth::{hash_token, AuthConfig, TokenConfig};
 use broadcast::server::serve_on;
 use broadcast::{AppState, Auth, BBox, Change, Filter, Hub, Limits, PictureApi, Role};
@@ -55,10 +55,10 @@ impl PictureApi for Fake {
     fn zones(&self) -> Value {
         json!({"type":"FeatureCollection","features":[]})
     }
-    fn put_zone(&self, _: &str, _: Value) -> Result<(), String> {
+    fn put_zone(&self, _: &str, _: Value) -> Result<(), ApiError> {
         Ok(())
     }
-    fn delete_zone(&self, _: &str) -> Result<bool, String> {
+    fn delete_zone(&self, _: &str) -> Result<bool, ApiError> {
         Ok(true)
     }
     fn sources(&self) -> Value {
@@ -68,21 +68,14 @@ impl PictureApi for Fake {
         self.calls.lock().unwrap().alerts.push(since);
         json!([])
     }
-    fn acknowledge(&self, id: &str, who: &str, _: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(&self, id: &str, who: &str, _: Option<&str>) -> Result<Value, ApiError> {
         Ok(json!({"id": id, "state": "acknowledged", "acknowledged_by": who}))
     }
     fn status(&self) -> Value {
         json!({"vessels": 0, "archive": "/secret/path/archive"})
     }
     fn metrics(&self, _: &mut prometheus_client::registry::Registry) {}
-    fn history(
-        &self,
-        _: f64,
-        _: f64,
-        _: f64,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Value, HistoryFailure> {
+    fn history(&self, _: f64, _: f64, _: f64, from_ms: i64, to_ms: i64) -> Result<Value, ApiError> {
         self.calls.lock().unwrap().history.push((from_ms, to_ms));
         let slow = self
             .slow_history_ms
@@ -96,44 +89,44 @@ impl PictureApi for Fake {
 }
 
 impl Fake {
-    fn write(&self, body: Value) -> Result<Value, SarFailure> {
+    fn write(&self, body: Value) -> Result<Value, ApiError> {
         self.calls.lock().unwrap().sar_writes.push(body);
         Ok(json!({"id": "c-000001", "version": 1}))
     }
 }
 
 impl SarApi for Fake {
-    fn contacts(&self, _: Option<&str>) -> Result<Value, SarFailure> {
+    fn contacts(&self, _: Option<&str>) -> Result<Value, ApiError> {
         Ok(json!([]))
     }
     fn contact(&self, id: &str) -> Option<Value> {
         Some(json!({ "id": id }))
     }
-    fn create_contact(&self, _: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_contact(&self, _: &str, body: Value) -> Result<Value, ApiError> {
         self.write(body)
     }
-    fn update_contact(&self, _: &str, _: &str, body: Value) -> Result<Value, SarFailure> {
+    fn update_contact(&self, _: &str, _: &str, body: Value) -> Result<Value, ApiError> {
         self.write(body)
     }
-    fn add_sighting(&self, _: &str, _: &str, body: Value) -> Result<Value, SarFailure> {
+    fn add_sighting(&self, _: &str, _: &str, body: Value) -> Result<Value, ApiError> {
         self.write(body)
     }
-    fn incidents(&self, _: Option<&str>) -> Result<Value, SarFailure> {
+    fn incidents(&self, _: Option<&str>) -> Result<Value, ApiError> {
         Ok(json!([]))
     }
     fn incident(&self, id: &str) -> Option<Value> {
         Some(json!({ "id": id }))
     }
-    fn create_incident(&self, _: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_incident(&self, _: &str, body: Value) -> Result<Value, ApiError> {
         self.write(body)
     }
-    fn incident_action(&self, _: &str, _: &str, body: Value) -> Result<Value, SarFailure> {
+    fn incident_action(&self, _: &str, _: &str, body: Value) -> Result<Value, ApiError> {
         self.write(body)
     }
-    fn contact_intercepts(&self, _: &str, _: usize) -> Result<Value, SarFailure> {
+    fn contact_intercepts(&self, _: &str, _: usize) -> Result<Value, ApiError> {
         Ok(json!({}))
     }
-    fn incident_intercepts(&self, _: &str, _: usize) -> Result<Value, SarFailure> {
+    fn incident_intercepts(&self, _: &str, _: usize) -> Result<Value, ApiError> {
         Ok(json!({}))
     }
 }

@@ -17,6 +17,7 @@
 
 use super::edge_sar::SarMirror;
 use crate::state::LiveState;
+use broadcast::api::ApiError;
 use broadcast::hub::Feed;
 use broadcast::{BBox, Change, Filter, Hub, PictureApi, VesselView, VesselWire};
 use bus::payload::{AckReply, AckRequest, PictureBatch, SarChange, SnapshotPart};
@@ -466,23 +467,11 @@ impl PictureApi for EdgeApi {
         self.state.zones()
     }
 
-    fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
-        self.forward_put_zone(id, feature).map_err(|f| f.message)
-    }
-
-    fn delete_zone(&self, id: &str) -> Result<bool, String> {
-        self.forward_delete_zone(id).map_err(|f| f.message)
-    }
-
-    fn put_zone_with_status(
-        &self,
-        id: &str,
-        feature: Value,
-    ) -> Result<(), broadcast::api::SarFailure> {
+    fn put_zone(&self, id: &str, feature: Value) -> Result<(), ApiError> {
         self.forward_put_zone(id, feature)
     }
 
-    fn delete_zone_with_status(&self, id: &str) -> Result<bool, broadcast::api::SarFailure> {
+    fn delete_zone(&self, id: &str) -> Result<bool, ApiError> {
         self.forward_delete_zone(id)
     }
 
@@ -509,13 +498,18 @@ impl PictureApi for EdgeApi {
         json!(list)
     }
 
-    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(
+        &self,
+        alert_id: &str,
+        who: &str,
+        note: Option<&str>,
+    ) -> Result<Value, ApiError> {
         let body = serde_json::to_vec(&AckRequest {
             id: alert_id.into(),
             who: who.into(),
             note: note.map(str::to_string),
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let client = self.bus.client.clone();
         // The HTTP layer calls this synchronously; the answer comes over
         // the bus, so wait for it on this worker thread.
@@ -528,15 +522,17 @@ impl PictureApi for EdgeApi {
                 .await
             })
         })
-        .map_err(|_| "the core did not answer the acknowledgement".to_string())?
-        .map_err(|e| format!("the core is unreachable: {e}"))?;
+        .map_err(|_| ApiError::unavailable("the core did not answer the acknowledgement"))?
+        .map_err(|e| ApiError::unavailable(format!("the core is unreachable: {e}")))?;
         match serde_json::from_slice::<AckReply>(&answer.payload) {
             Ok(AckReply::Ok(v)) => {
                 self.write().alert(v.clone());
                 Ok(v)
             }
-            Ok(AckReply::Error(e)) => Err(e),
-            Err(e) => Err(format!("bad answer from the core: {e}")),
+            Ok(AckReply::Error(e)) => Err(ApiError::not_found(e)),
+            Err(e) => Err(ApiError::unavailable(format!(
+                "bad answer from the core: {e}"
+            ))),
         }
     }
 
@@ -576,7 +572,7 @@ impl PictureApi for EdgeApi {
         radius_nm: f64,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Value, broadcast::api::HistoryFailure> {
+    ) -> Result<Value, broadcast::api::ApiError> {
         self.state.history(lat, lon, radius_nm, from_ms, to_ms)
     }
 

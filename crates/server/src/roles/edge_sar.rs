@@ -12,7 +12,7 @@
 
 use super::edge::EdgeApi;
 use crate::state::sar_api::{can_help, intercepts_answer, pursuer, SEARCH_RADIUS_NM};
-use broadcast::api::{SarApi, SarFailure};
+use broadcast::api::{ApiError, SarApi};
 use broadcast::sar_channel::SarKind;
 use broadcast::{Hub, PictureApi, VesselView};
 use bus::payload::{SarChange, SarItem, SarOp, SarSnapshot, SarWrite, SarWriteReply};
@@ -80,8 +80,8 @@ fn newest_first(mut list: Vec<Value>) -> Value {
     Value::Array(list)
 }
 
-fn bad(m: impl Into<String>) -> SarFailure {
-    SarFailure::new(400, m)
+fn bad(m: impl Into<String>) -> ApiError {
+    ApiError::new(400, m)
 }
 
 /// Classes that can go to help (as the single process).
@@ -275,7 +275,7 @@ impl EdgeApi {
 
     /// Send a write to the core and wait for its answer (the HTTP layer
     /// calls the API synchronously; the answer comes over the bus).
-    fn forward(&self, who: &str, op: SarOp) -> Result<Value, SarFailure> {
+    fn forward(&self, who: &str, op: SarOp) -> Result<Value, ApiError> {
         let n = self
             .requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -284,7 +284,7 @@ impl EdgeApi {
             who: who.into(),
             op,
         };
-        let body = serde_json::to_vec(&write).map_err(|e| SarFailure::new(500, e.to_string()))?;
+        let body = serde_json::to_vec(&write).map_err(|e| ApiError::new(500, e.to_string()))?;
         let client = self.bus.client.clone();
         let stats = self.bus.stats.clone();
         let answer = tokio::task::block_in_place(|| {
@@ -293,7 +293,7 @@ impl EdgeApi {
                 loop {
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                     if left.is_zero() {
-                        return Err(SarFailure::new(
+                        return Err(ApiError::new(
                             503,
                             format!(
                                 "the core did not confirm the write within {} s: it may or may not be saved; check before repeating it",
@@ -317,7 +317,7 @@ impl EdgeApi {
                         }
                         Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::TimedOut => {}
                         Ok(Err(e)) => {
-                            return Err(SarFailure::new(
+                            return Err(ApiError::new(
                                 503,
                                 format!("the core is unreachable, the write was not saved: {e}"),
                             ))
@@ -331,28 +331,25 @@ impl EdgeApi {
         BusStats::add(&stats.sar_writes, 1);
         match serde_json::from_slice::<SarWriteReply>(&answer.payload) {
             Ok(SarWriteReply::Ok(v)) => Ok(v),
-            Ok(SarWriteReply::Error { status, message }) => Err(SarFailure::new(status, message)),
-            Err(e) => Err(SarFailure::new(
-                502,
-                format!("bad answer from the core: {e}"),
-            )),
+            Ok(SarWriteReply::Error { status, message }) => Err(ApiError::new(status, message)),
+            Err(e) => Err(ApiError::new(502, format!("bad answer from the core: {e}"))),
         }
     }
 
-    fn forward_contact(&self, who: &str, op: SarOp) -> Result<Value, SarFailure> {
+    fn forward_contact(&self, who: &str, op: SarOp) -> Result<Value, ApiError> {
         let v = self.forward(who, op)?;
         keep_newer(&mut self.sar_write().contacts, v.clone());
         Ok(v)
     }
 
-    fn forward_incident(&self, who: &str, op: SarOp) -> Result<Value, SarFailure> {
+    fn forward_incident(&self, who: &str, op: SarOp) -> Result<Value, ApiError> {
         let v = self.forward(who, op)?;
         keep_newer(&mut self.sar_write().incidents, v.clone());
         Ok(v)
     }
 
     /// Zone writes (`PUT`/`DELETE /api/zones/{id}`) go to the core too.
-    pub(super) fn forward_put_zone(&self, id: &str, feature: Value) -> Result<(), SarFailure> {
+    pub(super) fn forward_put_zone(&self, id: &str, feature: Value) -> Result<(), ApiError> {
         let mut stored = feature.clone();
         self.forward(
             "",
@@ -368,7 +365,7 @@ impl EdgeApi {
         Ok(())
     }
 
-    pub(super) fn forward_delete_zone(&self, id: &str) -> Result<bool, SarFailure> {
+    pub(super) fn forward_delete_zone(&self, id: &str) -> Result<bool, ApiError> {
         match self.forward("", SarOp::DeleteZone { id: id.into() }) {
             Ok(_) => {
                 self.apply_zone(id, None);
@@ -416,7 +413,7 @@ impl EdgeApi {
 }
 
 impl SarApi for EdgeApi {
-    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, ApiError> {
         if let Some(s) = status {
             if sar::ContactStatus::parse(s).is_none() {
                 return Err(bad("status is active or closed"));
@@ -436,11 +433,11 @@ impl SarApi for EdgeApi {
         self.sar_read().contacts.get(id).cloned()
     }
 
-    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.forward_contact(who, SarOp::CreateContact { body })
     }
 
-    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.forward_contact(
             who,
             SarOp::UpdateContact {
@@ -450,7 +447,7 @@ impl SarApi for EdgeApi {
         )
     }
 
-    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.forward_contact(
             who,
             SarOp::AddSighting {
@@ -460,7 +457,7 @@ impl SarApi for EdgeApi {
         )
     }
 
-    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn incidents(&self, status: Option<&str>) -> Result<Value, ApiError> {
         if let Some(s) = status {
             if s != "open" && sar::IncidentStatus::parse(s).is_none() {
                 return Err(bad(
@@ -486,11 +483,11 @@ impl SarApi for EdgeApi {
         self.sar_read().incidents.get(id).cloned()
     }
 
-    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.forward_incident(who, SarOp::CreateIncident { body })
     }
 
-    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.forward_incident(
             who,
             SarOp::IncidentAction {
@@ -500,15 +497,15 @@ impl SarApi for EdgeApi {
         )
     }
 
-    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         let target = {
             let m = self.sar_read();
             let c = m
                 .contacts
                 .get(id)
-                .ok_or_else(|| SarFailure::new(404, format!("no contact {id:?}")))?;
+                .ok_or_else(|| ApiError::new(404, format!("no contact {id:?}")))?;
             contact_target(c)
-                .ok_or_else(|| SarFailure::new(500, format!("contact {id} has no position")))?
+                .ok_or_else(|| ApiError::new(500, format!("contact {id} has no position")))?
         };
         let mut v = self.intercepts(
             &[(id.to_string(), target)],
@@ -520,13 +517,13 @@ impl SarApi for EdgeApi {
         Ok(v)
     }
 
-    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         let (mut targets, vessels, alert_ids, assigned) = {
             let m = self.sar_read();
             let i = m
                 .incidents
                 .get(id)
-                .ok_or_else(|| SarFailure::new(404, format!("no incident {id:?}")))?;
+                .ok_or_else(|| ApiError::new(404, format!("no incident {id:?}")))?;
             let ids = |k: &str| -> Vec<Value> { i[k].as_array().cloned().unwrap_or_default() };
             let targets: Vec<(String, Target)> = ids("contacts")
                 .iter()
@@ -573,7 +570,7 @@ impl SarApi for EdgeApi {
             }
         }
         if targets.is_empty() {
-            return Err(SarFailure::new(
+            return Err(ApiError::new(
                 409,
                 format!("incident {id} has no position: link an active contact, a vessel or an alert with a position"),
             ));

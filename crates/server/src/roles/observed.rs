@@ -4,7 +4,7 @@
 //! deduplicated alerts are visible where everything else is.
 
 use super::sar_core::{ChangeOut, PublishingSar};
-use broadcast::api::{HistoryFailure, SarApi, SarFailure};
+use broadcast::api::{ApiError, SarApi};
 use broadcast::{BBox, Filter, PictureApi, VesselWire};
 use bus::payload::SarItem;
 use bus::{BusStats, Role};
@@ -21,10 +21,10 @@ pub struct Observed {
 }
 
 impl Observed {
-    fn publishing(&self) -> Result<PublishingSar<'_>, SarFailure> {
+    fn publishing(&self) -> Result<PublishingSar<'_>, ApiError> {
         match (self.inner.sar(), &self.sar_out) {
             (Some(inner), Some(out)) => Ok(PublishingSar { inner, out }),
-            _ => Err(SarFailure::new(503, "no contacts or incidents here")),
+            _ => Err(ApiError::new(503, "no contacts or incidents here")),
         }
     }
 }
@@ -57,7 +57,7 @@ impl PictureApi for Observed {
     fn zones(&self) -> Value {
         self.inner.zones()
     }
-    fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
+    fn put_zone(&self, id: &str, feature: Value) -> Result<(), ApiError> {
         let Some(out) = &self.sar_out else {
             return self.inner.put_zone(id, feature);
         };
@@ -72,7 +72,7 @@ impl PictureApi for Observed {
         });
         Ok(())
     }
-    fn delete_zone(&self, id: &str) -> Result<bool, String> {
+    fn delete_zone(&self, id: &str) -> Result<bool, ApiError> {
         let deleted = self.inner.delete_zone(id)?;
         if let (true, Some(out)) = (deleted, &self.sar_out) {
             out.send(SarItem::Zone {
@@ -88,7 +88,12 @@ impl PictureApi for Observed {
     fn alerts(&self, state: Option<&str>, since_ms: Option<i64>) -> Value {
         self.inner.alerts(state, since_ms)
     }
-    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(
+        &self,
+        alert_id: &str,
+        who: &str,
+        note: Option<&str>,
+    ) -> Result<Value, ApiError> {
         self.inner.acknowledge(alert_id, who, note)
     }
     fn status(&self) -> Value {
@@ -117,7 +122,7 @@ impl PictureApi for Observed {
         radius_nm: f64,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Value, HistoryFailure> {
+    ) -> Result<Value, ApiError> {
         self.inner.history(lat, lon, radius_nm, from_ms, to_ms)
     }
     fn sar(&self) -> Option<&dyn SarApi> {
@@ -131,37 +136,37 @@ impl PictureApi for Observed {
 /// A core's contacts and incidents: each successful write also goes out on
 /// `lookout.sar.changes` (see `sar_core`).
 impl SarApi for Observed {
-    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, ApiError> {
         self.publishing()?.contacts(status)
     }
     fn contact(&self, id: &str) -> Option<Value> {
         self.publishing().ok()?.contact(id)
     }
-    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.publishing()?.create_contact(who, body)
     }
-    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.publishing()?.update_contact(id, who, body)
     }
-    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.publishing()?.add_sighting(id, who, body)
     }
-    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn incidents(&self, status: Option<&str>) -> Result<Value, ApiError> {
         self.publishing()?.incidents(status)
     }
     fn incident(&self, id: &str) -> Option<Value> {
         self.publishing().ok()?.incident(id)
     }
-    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.publishing()?.create_incident(who, body)
     }
-    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.publishing()?.incident_action(id, who, body)
     }
-    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         self.publishing()?.contact_intercepts(id, k)
     }
-    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         self.publishing()?.incident_intercepts(id, k)
     }
 }

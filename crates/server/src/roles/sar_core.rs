@@ -11,7 +11,7 @@
 //! `docs/scaling.md`.
 
 use crate::state::LiveState;
-use broadcast::api::{SarApi, SarFailure};
+use broadcast::api::{ApiError, SarApi};
 use broadcast::sar_channel::SarKind;
 use broadcast::{Hub, PictureApi};
 use bus::payload::{
@@ -98,13 +98,13 @@ pub struct PublishingSar<'a> {
 }
 
 impl PublishingSar<'_> {
-    fn contact(&self, r: Result<Value, SarFailure>) -> Result<Value, SarFailure> {
+    fn contact(&self, r: Result<Value, ApiError>) -> Result<Value, ApiError> {
         if let Ok(v) = &r {
             self.out.send(SarItem::Contact { value: v.clone() });
         }
         r
     }
-    fn incident(&self, r: Result<Value, SarFailure>) -> Result<Value, SarFailure> {
+    fn incident(&self, r: Result<Value, ApiError>) -> Result<Value, ApiError> {
         if let Ok(v) = &r {
             self.out.send(SarItem::Incident { value: v.clone() });
         }
@@ -113,37 +113,37 @@ impl PublishingSar<'_> {
 }
 
 impl SarApi for PublishingSar<'_> {
-    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, ApiError> {
         self.inner.contacts(status)
     }
     fn contact(&self, id: &str) -> Option<Value> {
         self.inner.contact(id)
     }
-    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.contact(self.inner.create_contact(who, body))
     }
-    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.contact(self.inner.update_contact(id, who, body))
     }
-    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.contact(self.inner.add_sighting(id, who, body))
     }
-    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn incidents(&self, status: Option<&str>) -> Result<Value, ApiError> {
         self.inner.incidents(status)
     }
     fn incident(&self, id: &str) -> Option<Value> {
         self.inner.incident(id)
     }
-    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         self.incident(self.inner.create_incident(who, body))
     }
-    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         self.incident(self.inner.incident_action(id, who, body))
     }
-    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         self.inner.contact_intercepts(id, k)
     }
-    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         self.inner.incident_intercepts(id, k)
     }
 }
@@ -155,9 +155,9 @@ fn apply(api: &dyn PictureApi, hub: &Hub, w: SarWrite) -> SarWriteReply {
     let who = w.who.as_str();
     let sar = || {
         api.sar()
-            .ok_or_else(|| SarFailure::new(503, "the core keeps no contacts or incidents"))
+            .ok_or_else(|| ApiError::new(503, "the core keeps no contacts or incidents"))
     };
-    let result: Result<(Option<SarKind>, Value), SarFailure> = match w.op {
+    let result: Result<(Option<SarKind>, Value), ApiError> = match w.op {
         SarOp::CreateContact { body } => sar()
             .and_then(|s| s.create_contact(who, body))
             .map(|v| (Some(SarKind::Contact), v)),
@@ -174,11 +174,11 @@ fn apply(api: &dyn PictureApi, hub: &Hub, w: SarWrite) -> SarWriteReply {
             .and_then(|s| s.incident_action(&id, who, body))
             .map(|v| (Some(SarKind::Incident), v)),
         SarOp::PutZone { id, feature } => api
-            .put_zone_with_status(&id, feature)
+            .put_zone(&id, feature)
             .map(|()| (None, serde_json::json!({"id": id, "status": "saved"}))),
-        SarOp::DeleteZone { id } => match api.delete_zone_with_status(&id) {
+        SarOp::DeleteZone { id } => match api.delete_zone(&id) {
             Ok(true) => Ok((None, serde_json::json!({"id": id, "status": "deleted"}))),
-            Ok(false) => Err(SarFailure::new(404, format!("no zone {id:?}"))),
+            Ok(false) => Err(ApiError::new(404, format!("no zone {id:?}"))),
             Err(e) => Err(e),
         },
     };

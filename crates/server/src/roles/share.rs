@@ -18,7 +18,7 @@
 //! connection or removing its permission) also clears what it had sent.
 
 use crate::roles::edge::{publish_to_hub, read_vessel};
-use broadcast::api::HistoryFailure;
+use broadcast::api::ApiError;
 use broadcast::{BBox, Change, Filter, Hub, PictureApi, VesselWire};
 use bus::payload::SharedBatch;
 use bus::{subjects, Bus, BusConfig, BusStats, ShareConfig};
@@ -327,10 +327,10 @@ impl PictureApi for SharedApi {
     fn zones(&self) -> Value {
         self.inner.zones()
     }
-    fn put_zone(&self, id: &str, feature: Value) -> Result<(), String> {
+    fn put_zone(&self, id: &str, feature: Value) -> Result<(), broadcast::ApiError> {
         self.inner.put_zone(id, feature)
     }
-    fn delete_zone(&self, id: &str) -> Result<bool, String> {
+    fn delete_zone(&self, id: &str) -> Result<bool, broadcast::ApiError> {
         self.inner.delete_zone(id)
     }
     fn sources(&self) -> Value {
@@ -349,7 +349,12 @@ impl PictureApi for SharedApi {
         }
         list
     }
-    fn acknowledge(&self, alert_id: &str, who: &str, note: Option<&str>) -> Result<Value, String> {
+    fn acknowledge(
+        &self,
+        alert_id: &str,
+        who: &str,
+        note: Option<&str>,
+    ) -> Result<Value, broadcast::ApiError> {
         self.inner.acknowledge(alert_id, who, note)
     }
     fn status(&self) -> Value {
@@ -380,7 +385,7 @@ impl PictureApi for SharedApi {
         radius_nm: f64,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Value, HistoryFailure> {
+    ) -> Result<Value, ApiError> {
         self.inner.history(lat, lon, radius_nm, from_ms, to_ms)
     }
     fn sar(&self) -> Option<&dyn broadcast::api::SarApi> {

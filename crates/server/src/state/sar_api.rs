@@ -26,7 +26,7 @@
 
 use crate::state::LiveState;
 use alerts::{Alert, AlertState};
-use broadcast::{SarApi, SarFailure, VesselView};
+use broadcast::{ApiError, SarApi, VesselView};
 use sar::intercept::{rank, InterceptModel, Pursuer, Target};
 use sar::{
     Action, Contact, ContactStatus, ErrorKind, Incident, IncidentStatus, LatLon, SarError,
@@ -186,22 +186,22 @@ fn wall_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn failure(e: SarError) -> SarFailure {
+fn failure(e: SarError) -> ApiError {
     let status = match e.kind {
         ErrorKind::Invalid => 422,
         ErrorKind::NotFound => 404,
         ErrorKind::Conflict => 409,
     };
-    SarFailure::new(status, e.message)
+    ApiError::new(status, e.message)
 }
 
-fn storage(e: impl std::fmt::Display) -> SarFailure {
+fn storage(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "state database write failed");
-    SarFailure::new(500, format!("not saved: {e}"))
+    ApiError::new(500, format!("not saved: {e}"))
 }
 
-fn bad(m: impl Into<String>) -> SarFailure {
-    SarFailure::new(400, m)
+fn bad(m: impl Into<String>) -> ApiError {
+    ApiError::new(400, m)
 }
 
 /// A time given as UNIX milliseconds or RFC 3339.
@@ -213,7 +213,7 @@ enum TimeValue {
 }
 
 impl TimeValue {
-    fn ms(&self) -> Result<i64, SarFailure> {
+    fn ms(&self) -> Result<i64, ApiError> {
         match self {
             TimeValue::Ms(ms) => Ok(*ms),
             TimeValue::Text(t) => {
@@ -249,7 +249,7 @@ struct ContactBody {
 const DEFAULT_UNCERTAINTY_M: f64 = 1852.0;
 
 impl ContactBody {
-    fn parse(v: Value) -> Result<ContactBody, SarFailure> {
+    fn parse(v: Value) -> Result<ContactBody, ApiError> {
         serde_json::from_value(v).map_err(|e| bad(format!("body: {e}")))
     }
 
@@ -271,7 +271,7 @@ impl ContactBody {
         who: &str,
         now_ms: i64,
         default_source: SourceKind,
-    ) -> Result<Sighting, SarFailure> {
+    ) -> Result<Sighting, ApiError> {
         let (Some(lat), Some(lon)) = (self.lat, self.lon) else {
             return Err(bad("a sighting needs lat and lon"));
         };
@@ -399,10 +399,10 @@ impl LiveState {
         self.picture().now_ms().unwrap_or_else(wall_ms)
     }
 
-    fn store(&self) -> Result<&Store, SarFailure> {
+    fn store(&self) -> Result<&Store, ApiError> {
         self.store
             .as_deref()
-            .ok_or_else(|| SarFailure::new(503, "no state database"))
+            .ok_or_else(|| ApiError::new(503, "no state database"))
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, SarBook> {
@@ -524,10 +524,10 @@ impl LiveState {
             .and_then(|v| engine::views::vessel_view(&p, v))
     }
 
-    fn check_action(&self, book: &SarBook, a: &mut Action) -> Result<(), SarFailure> {
+    fn check_action(&self, book: &SarBook, a: &mut Action) -> Result<(), ApiError> {
         match a {
             Action::LinkContact { contact_id } if !book.contacts.contains_key(contact_id) => {
-                Err(SarFailure::new(404, format!("no contact {contact_id:?}")))
+                Err(ApiError::new(404, format!("no contact {contact_id:?}")))
             }
             Action::LinkAlert { alert_id } => {
                 let engine = self.engine();
@@ -539,7 +539,7 @@ impl LiveState {
                 {
                     Ok(())
                 } else {
-                    Err(SarFailure::new(404, format!("no alert {alert_id:?}")))
+                    Err(ApiError::new(404, format!("no alert {alert_id:?}")))
                 }
             }
             Action::LinkVessel { mmsi } if *mmsi == 0 || *mmsi > 999_999_999 => {
@@ -557,7 +557,7 @@ impl LiveState {
         }
     }
 
-    fn run_action(&self, id: &str, who: &str, mut action: Action) -> Result<Value, SarFailure> {
+    fn run_action(&self, id: &str, who: &str, mut action: Action) -> Result<Value, ApiError> {
         let store = self.store()?;
         let now = self.now_ms();
         let mut book = self.book();
@@ -565,7 +565,7 @@ impl LiveState {
         let inc = book
             .incidents
             .get(id)
-            .ok_or_else(|| SarFailure::new(404, format!("no incident {id:?}")))?;
+            .ok_or_else(|| ApiError::new(404, format!("no incident {id:?}")))?;
         let mut next = inc.clone();
         let entries = next.execute(action, who, now, wall_ms()).map_err(failure)?;
         store.append_incident(&next, &entries).map_err(storage)?;
@@ -641,7 +641,7 @@ fn contact_target(c: &Contact) -> Target {
 }
 
 impl SarApi for LiveState {
-    fn contacts(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn contacts(&self, status: Option<&str>) -> Result<Value, ApiError> {
         let status = match status {
             None => None,
             Some(s) => {
@@ -664,7 +664,7 @@ impl SarApi for LiveState {
         self.book().contacts.get(id).map(Contact::to_json)
     }
 
-    fn create_contact(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_contact(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         let store = self.store()?;
         let b = ContactBody::parse(body)?;
         if b.status.is_some() {
@@ -686,7 +686,7 @@ impl SarApi for LiveState {
         Ok(out)
     }
 
-    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn update_contact(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         let store = self.store()?;
         let b = ContactBody::parse(body)?;
         let now = self.now_ms();
@@ -694,7 +694,7 @@ impl SarApi for LiveState {
         let c = book
             .contacts
             .get(id)
-            .ok_or_else(|| SarFailure::new(404, format!("no contact {id:?}")))?;
+            .ok_or_else(|| ApiError::new(404, format!("no contact {id:?}")))?;
         let mut next = c.clone();
         let recorded = wall_ms();
         let mut changed = false;
@@ -725,7 +725,7 @@ impl SarApi for LiveState {
         Ok(out)
     }
 
-    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn add_sighting(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         let b = ContactBody::parse(body.clone())?;
         if b.description.is_some() || b.status.is_some() {
             return Err(bad(
@@ -738,7 +738,7 @@ impl SarApi for LiveState {
         self.update_contact(id, who, body)
     }
 
-    fn incidents(&self, status: Option<&str>) -> Result<Value, SarFailure> {
+    fn incidents(&self, status: Option<&str>) -> Result<Value, ApiError> {
         // None: all; Some(None): every status but closed; Some(Some(s)): s.
         let filter: Option<Option<IncidentStatus>> = match status {
             None => None,
@@ -767,7 +767,7 @@ impl SarApi for LiveState {
         self.book().incidents.get(id).map(Incident::to_json)
     }
 
-    fn create_incident(&self, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn create_incident(&self, who: &str, body: Value) -> Result<Value, ApiError> {
         let store = self.store()?;
         let b: IncidentBody =
             serde_json::from_value(body).map_err(|e| bad(format!("body: {e}")))?;
@@ -804,7 +804,7 @@ impl SarApi for LiveState {
         Ok(out)
     }
 
-    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, SarFailure> {
+    fn incident_action(&self, id: &str, who: &str, body: Value) -> Result<Value, ApiError> {
         let action: Action = if body.get("action").is_some() {
             serde_json::from_value(body).map_err(|e| bad(format!("action: {e}")))?
         } else {
@@ -821,13 +821,13 @@ impl SarApi for LiveState {
         self.run_action(id, who, action)
     }
 
-    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn contact_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         let target = {
             let book = self.book();
             let c = book
                 .contacts
                 .get(id)
-                .ok_or_else(|| SarFailure::new(404, format!("no contact {id:?}")))?;
+                .ok_or_else(|| ApiError::new(404, format!("no contact {id:?}")))?;
             contact_target(c)
         };
         let mut v = self.intercepts(
@@ -840,13 +840,13 @@ impl SarApi for LiveState {
         Ok(v)
     }
 
-    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, SarFailure> {
+    fn incident_intercepts(&self, id: &str, k: usize) -> Result<Value, ApiError> {
         let (mut targets, vessels, alert_ids, assigned) = {
             let book = self.book();
             let i = book
                 .incidents
                 .get(id)
-                .ok_or_else(|| SarFailure::new(404, format!("no incident {id:?}")))?;
+                .ok_or_else(|| ApiError::new(404, format!("no incident {id:?}")))?;
             let targets: Vec<(String, Target)> = i
                 .contacts
                 .iter()
@@ -883,7 +883,7 @@ impl SarApi for LiveState {
             }
         }
         if targets.is_empty() {
-            return Err(SarFailure::new(
+            return Err(ApiError::new(
                 409,
                 format!("incident {id} has no position: link an active contact, a vessel or an alert with a position"),
             ));
