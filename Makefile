@@ -77,7 +77,7 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 ## as root when missing) driven by playwright-core against `lookout serve
 ## --replay` of a simulated scenario. Screenshots go to web/test-artifacts/.
 web-test: web-test-deps web build
-	cd web && node --test --test-concurrency=1 tests/geo.test.mjs tests/e2e.test.mjs
+	cd web && node --test --test-concurrency=1 tests/geo.test.mjs tests/console.test.mjs tests/e2e.test.mjs
 
 web-test-deps:
 	@mkdir -p target

@@ -1,98 +1,187 @@
-// Alerts panel: newest first, updated in place by id, acknowledge, and a
-// visual + audible cue for critical alerts.
+// The alerts panel: every alert held (GET /api/alerts, then `alert` messages,
+// same id = updated in place), ranked by severity, then state
+// (unacknowledged first), then time (src/alert-order.js); filters by
+// severity and kind; repeated zone enter/exit alerts of one zone collapsed
+// into one row with a count (expandable); acknowledge one alert, a collapsed
+// row, or every INFO alert of the chosen kind at once. The keyboard
+// (src/keys.js) moves a selection through the rows.
 
 import { api } from './api.js';
-import { esc } from './basemap.js';
+import { esc } from './html.js';
+import { formatPosition } from './position.js';
+import { SEVERITIES, buildRows, kindCounts, unackedOf, isAcked, isActive } from './alert-order.js';
 
-const ORDER = (a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : a.id < b.id ? 1 : -1);
+const MAX_ROWS = 300;
+const ACK_PARALLEL = 4;
+const kindName = (k) => k.replace(/_/g, ' ');
+const hhmmss = (t) => (t ? `${t.slice(11, 19)}Z` : '');
 
 export class AlertsPanel {
-  constructor({ list, count, banner, onFocus, onNearest }) {
+  constructor({ list, count, filters, onFocus, onNearest, onIncident, onChange, zoneName }) {
     this.list = list;
     this.count = count;
-    this.banner = banner;
     this.onFocus = onFocus;
     this.onNearest = onNearest;
+    this.onIncident = onIncident;
+    this.onChange = onChange || (() => {});
+    this.zoneName = zoneName || ((z) => z);
     this.alerts = new Map();
-    this.audio = null;
+    this.filter = { severities: new Set(SEVERITIES), kind: '' };
+    this.expanded = new Set(); // keys of collapsed rows shown expanded
+    this.rows = []; // the rows as last rendered
+    this.nodes = new Map(); // row key -> { li, json }
+    this.selectedKey = null;
     this.renderPending = false;
-    // Browsers only let a page make sound after a gesture: prime on the first one.
-    const prime = () => {
-      try {
-        this.audio ||= new AudioContext();
-        this.audio.resume?.();
-      } catch {
-        /* no WebAudio */
-      }
-    };
-    addEventListener('pointerdown', prime, { once: true });
-    addEventListener('keydown', prime, { once: true });
+    this.buildFilters(filters);
   }
 
   async load() {
     const list = await api('/api/alerts');
     for (const a of list) this.alerts.set(a.id, a);
-    this.render();
+    this.changed();
   }
 
-  /** An `alert` message (new or an update of one we have). */
+  /** An `alert` or `acked` message (new or an update of one we have). */
   upsert(a) {
-    const prev = this.alerts.get(a.id);
     this.alerts.set(a.id, a);
-    if (a.severity === 'critical' && (a.state === 'raised' || a.state === 'updated') && (!prev || prev.state !== a.state)) {
-      this.cue(a);
-    }
+    this.changed();
+  }
+
+  changed() {
+    this.onChange(this.alerts.values());
     this.render();
   }
 
-  cue(a) {
-    this.banner.hidden = false;
-    this.banner.className = 'critical';
-    this.banner.innerHTML = `<b>CRITICAL</b> ${esc(a.message)} <button data-id="${esc(a.id)}">Show</button> <button class="dismiss">✕</button>`;
-    this.banner.querySelector('[data-id]').onclick = () => this.onFocus(this.alerts.get(a.id));
-    this.banner.querySelector('.dismiss').onclick = () => (this.banner.hidden = true);
-    document.body.classList.remove('flash');
-    void document.body.offsetWidth;
-    document.body.classList.add('flash');
-    this.beep();
+  // Filters ------------------------------------------------------------------
+
+  buildFilters(box) {
+    box.innerHTML = `${SEVERITIES.map((s) => `<label class="sev-filter sev-${s}" title="Show ${s} alerts"><input type="checkbox" value="${s}" checked> ${s} <span class="n"></span></label>`).join('')}
+      <select id="alert-kind" title="Show one kind of alert"><option value="">all kinds</option></select>
+      <button id="ack-kind" hidden></button>`;
+    box.querySelectorAll('input[type=checkbox]').forEach((cb) => {
+      cb.onchange = () => {
+        if (cb.checked) this.filter.severities.add(cb.value);
+        else this.filter.severities.delete(cb.value);
+        this.render();
+      };
+    });
+    this.kindSelect = box.querySelector('#alert-kind');
+    this.kindSelect.onchange = () => {
+      this.filter.kind = this.kindSelect.value;
+      this.render();
+    };
+    this.ackKindButton = box.querySelector('#ack-kind');
+    this.ackKindButton.onclick = () => {
+      const ids = unackedOf(this.alerts.values(), 'info', this.filter.kind).map((a) => a.id);
+      this.ackMany(ids, this.ackKindButton);
+    };
+    this.filterBox = box;
   }
 
-  beep() {
-    try {
-      this.audio ||= new AudioContext();
-      const ctx = this.audio;
-      if (ctx.state === 'suspended') ctx.resume?.().catch(() => {});
-      const t = ctx.currentTime;
-      for (let i = 0; i < 3; i++) {
-        const o = ctx.createOscillator();
-        const g = ctx.createGain();
-        o.type = 'square';
-        o.frequency.value = 880;
-        g.gain.setValueAtTime(0.0001, t + i * 0.25);
-        g.gain.exponentialRampToValueAtTime(0.15, t + i * 0.25 + 0.01);
-        g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.25 + 0.18);
-        o.connect(g).connect(ctx.destination);
-        o.start(t + i * 0.25);
-        o.stop(t + i * 0.25 + 0.2);
-      }
-    } catch {
-      /* no sound available */
+  renderFilters(all) {
+    const counts = { critical: 0, warning: 0, info: 0 };
+    for (const a of all) if (!isAcked(a) && isActive(a)) counts[a.severity] = (counts[a.severity] || 0) + 1;
+    this.filterBox.querySelectorAll('.sev-filter').forEach((l) => {
+      const n = counts[l.querySelector('input').value];
+      l.querySelector('.n').textContent = n ? String(n) : '';
+    });
+    // The kind list: those present, with counts; the chosen one stays.
+    const kinds = kindCounts(all);
+    const want = ['', ...kinds.map(([k]) => k)];
+    if (this.filter.kind && !want.includes(this.filter.kind)) want.push(this.filter.kind);
+    const sel = this.kindSelect;
+    const opts = want.map((k) => (k ? `${kindName(k)} (${kinds.find(([x]) => x === k)?.[1] ?? 0})` : 'all kinds'));
+    if ([...sel.options].map((o) => o.textContent).join('|') !== opts.join('|')) {
+      sel.replaceChildren(...want.map((k, i) => new Option(opts[i], k)));
+      sel.value = this.filter.kind;
+    }
+    // "Acknowledge every INFO alert of this kind" once a kind is chosen.
+    const b = this.ackKindButton;
+    const n = this.filter.kind ? unackedOf(all, 'info', this.filter.kind).length : 0;
+    if (!b.disabled) {
+      b.hidden = n === 0;
+      b.textContent = `Ack all ${n} INFO ${kindName(this.filter.kind)}`;
+      b.title = `Acknowledge every unacknowledged INFO ${kindName(this.filter.kind)} alert`;
     }
   }
+
+  // Acknowledging ---------------------------------------------------------------
 
   async ack(id, button) {
-    button.disabled = true;
-    try {
-      const a = await api(`/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', body: {} });
-      this.alerts.set(a.id, a);
-      this.render();
-    } catch (e) {
+    return this.ackMany([id], button);
+  }
+
+  /** Acknowledge alerts (POST /api/alerts/{id}/ack each, a few at a time). */
+  async ackMany(ids, button) {
+    if (!ids.length) return true;
+    const label = button?.textContent;
+    if (button) button.disabled = true;
+    let done = 0, failed = null;
+    const queue = [...ids];
+    const worker = async () => {
+      while (queue.length && !failed) {
+        const id = queue.shift();
+        try {
+          const a = await api(`/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', body: {} });
+          this.alerts.set(a.id, a);
+          done++;
+          if (button && ids.length > 1) button.textContent = `Acknowledging ${done}/${ids.length}…`;
+        } catch (e) {
+          failed = e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ACK_PARALLEL, ids.length) }, worker));
+    if (button) {
       button.disabled = false;
-      button.title = e.status === 401 || e.status === 403 ? 'Acknowledging needs an operator token' : e.message;
-      button.classList.add('failed');
-      button.textContent = e.status === 401 || e.status === 403 ? 'Ack: token?' : 'Ack failed';
+      if (failed) {
+        const auth = failed.status === 401 || failed.status === 403;
+        button.title = auth ? 'Acknowledging needs an operator token' : failed.message;
+        button.classList.add('failed');
+        button.textContent = auth ? 'Ack: token?' : 'Ack failed';
+      } else if (button.isConnected) button.textContent = label;
+    }
+    this.changed();
+    return !failed;
+  }
+
+  // Keyboard selection ------------------------------------------------------------
+
+  /** Move the selection `delta` rows (j: +1, k: -1). */
+  move(delta) {
+    const rows = this.rows;
+    if (!rows.length) return null;
+    const i = rows.findIndex((r) => r.key === this.selectedKey);
+    const next = i < 0 ? (delta > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, i + delta));
+    this.selectedKey = rows[next].key;
+    this.markSelected();
+    return this.selected();
+  }
+
+  /** The selected row's alerts (newest first), or null. */
+  selected() {
+    const row = this.rows.find((r) => r.key === this.selectedKey);
+    return row ? row.alerts.map((a) => this.alerts.get(a.id) || a) : null;
+  }
+
+  markSelected() {
+    for (const [key, n] of this.nodes) {
+      const on = key === this.selectedKey;
+      n.li.classList.toggle('selected', on);
+      n.li.setAttribute('aria-selected', String(on));
+      if (on) n.li.scrollIntoView({ block: 'nearest' });
     }
   }
+
+  /** Acknowledge the selected row (every unacknowledged alert in it). */
+  ackSelected() {
+    const sel = this.selected();
+    if (!sel) return;
+    const n = this.nodes.get(this.selectedKey);
+    this.ackMany(sel.filter((a) => !isAcked(a)).map((a) => a.id), n?.li.querySelector('button.ack'));
+  }
+
+  // Rendering -------------------------------------------------------------------
 
   render() {
     if (this.renderPending) return;
@@ -104,72 +193,124 @@ export class AlertsPanel {
   }
 
   _render() {
-    const all = [...this.alerts.values()].sort(ORDER);
-    const open = all.filter((a) => a.state !== 'acknowledged' && a.state !== 'cleared');
+    const all = [...this.alerts.values()];
+    const open = all.filter((a) => !isAcked(a) && isActive(a));
     const crit = open.filter((a) => a.severity === 'critical').length;
     this.count.textContent = `${open.length} open${crit ? ` · ${crit} critical` : ''}`;
     this.count.className = crit ? 'has-critical' : '';
-    // Keyed: an alert's element is kept (and only refilled when it changed),
+    this.renderFilters(all);
+    this.rows = buildRows(all, this.filter).slice(0, MAX_ROWS);
+    // Keyed: a row's element is kept (and only refilled when it changed),
     // so updates do not disturb a hover or a click in progress.
-    this.nodes ||= new Map();
     const keep = new Set();
     let prev = null;
-    for (const a of all.slice(0, 300)) {
-      keep.add(a.id);
-      let n = this.nodes.get(a.id);
-      const json = JSON.stringify(a);
+    for (const row of this.rows) {
+      keep.add(row.key);
+      let n = this.nodes.get(row.key);
+      const json = JSON.stringify(row.alerts) + this.expanded.has(row.key);
       if (!n) {
         n = { li: document.createElement('li'), json: '' };
-        n.li.onclick = () => this.onFocus(this.alerts.get(n.li.dataset.id));
-        this.nodes.set(a.id, n);
+        n.li.onclick = () => {
+          this.selectedKey = row.key;
+          this.markSelected();
+          this.onFocus(this.alerts.get(n.li.dataset.id));
+        };
+        this.nodes.set(row.key, n);
       }
       if (n.json !== json) {
         n.json = json;
-        this.fill(n.li, a);
+        this.fill(n.li, row);
       }
       const want = prev ? prev.nextSibling : this.list.firstChild;
       if (want !== n.li) this.list.insertBefore(n.li, want);
       prev = n.li;
     }
-    for (const [id, n] of this.nodes) {
-      if (!keep.has(id)) {
+    for (const [key, n] of this.nodes) {
+      if (!keep.has(key)) {
         n.li.remove();
-        this.nodes.delete(id);
+        this.nodes.delete(key);
       }
     }
+    if (this.selectedKey && !keep.has(this.selectedKey)) this.selectedKey = null;
+    this.markSelected();
+    this.list.dataset.rows = String(this.rows.length);
   }
 
-  /** Fill an alert's element in place (its buttons stay, so a click in progress lands). */
-  fill(li, a) {
+  /** Fill a row's element in place (its buttons stay, so a click in progress lands). */
+  fill(li, row) {
+    const a = row.alerts[0];
+    const group = row.alerts.length > 1;
     if (!li.firstChild) {
-      li.innerHTML = `<div class="a-head"><span class="sev"></span> <span class="kind"></span> <span class="time"></span></div>
-        <div class="msg"></div><div class="a-foot"><span class="state"></span>
-        <button class="nearest" title="Who can reach this position first">Nearest</button><button class="ack">Ack</button></div>`;
-      li.querySelector('button.nearest').onclick = (e) => {
-        e.stopPropagation();
+      li.innerHTML = `<div class="a-head"><span class="sev"></span> <span class="kind"></span> <span class="count" hidden></span> <span class="time"></span></div>
+        <div class="msg"></div><div class="a-pos"><span class="pos"></span> <span class="group-note"></span></div>
+        <div class="a-foot"><span class="state"></span>
+        <button class="expand" hidden title="Show every alert in this row"></button>
+        <button class="to-incident" title="Open an incident from this alert">Incident</button>
+        <button class="nearest" title="Who can reach this position first">Nearest</button><button class="ack">Ack</button></div>
+        <ol class="members" hidden></ol>`;
+      const on = (sel, fn) => {
+        const b = li.querySelector(sel);
+        b.onclick = (e) => {
+          e.stopPropagation();
+          fn(b);
+        };
+      };
+      on('button.nearest', () => {
         const cur = this.alerts.get(li.dataset.id);
         this.onNearest(cur.lat, cur.lon, cur);
-      };
-      const ack = li.querySelector('button.ack');
-      ack.onclick = (e) => {
-        e.stopPropagation();
-        this.ack(li.dataset.id, ack);
-      };
+      });
+      on('button.to-incident', () => this.onIncident(this.alerts.get(li.dataset.id)));
+      on('button.ack', (b) => this.ackMany(JSON.parse(li.dataset.unacked || '[]'), b));
+      on('button.expand', () => {
+        const key = li.dataset.key;
+        if (this.expanded.has(key)) this.expanded.delete(key);
+        else this.expanded.add(key);
+        this.render();
+      });
     }
-    li.className = `alert sev-${a.severity} st-${a.state}`;
+    li.className = `alert sev-${a.severity} st-${a.state}${group ? ' group' : ''}${isAcked(a) ? ' acked' : ''}`;
     li.dataset.id = a.id;
+    li.dataset.key = row.key;
     li.dataset.state = a.state;
+    li.dataset.kind = a.kind;
+    li.dataset.severity = a.severity;
+    li.dataset.time = a.time;
+    li.dataset.count = String(row.alerts.length);
+    const unacked = row.alerts.filter((x) => !isAcked(x)).map((x) => x.id);
+    li.dataset.unacked = JSON.stringify(unacked);
     const set = (sel, text) => {
       const el = li.querySelector(sel);
       if (el.textContent !== text) el.textContent = text;
     };
     set('.sev', a.severity);
-    set('.kind', a.kind.replace(/_/g, ' '));
-    set('.time', a.time ? a.time.slice(11, 19) + 'Z' : '');
+    set('.kind', group ? 'zone enter/exit' : kindName(a.kind));
+    set('.time', hhmmss(a.time));
     set('.msg', a.message);
+    set('.pos', a.lat != null ? formatPosition(a.lat, a.lon) : '');
     set('.state', `${a.state}${a.acknowledged_by ? ` by ${a.acknowledged_by}` : ''}`);
+    const count = li.querySelector('.count');
+    count.hidden = !group;
+    set('.count', group ? `×${row.alerts.length}` : '');
+    set('.group-note', group ? `· ${row.alerts.length} enter/exit of ${this.zoneName(a.zone)}` : '');
     li.querySelector('button.nearest').hidden = a.lat == null;
-    const done = a.state === 'acknowledged' || a.state === 'cleared';
-    li.querySelector('button.ack').hidden = done;
+    li.querySelector('button.to-incident').hidden = group;
+    const ack = li.querySelector('button.ack');
+    ack.hidden = unacked.length === 0;
+    if (!ack.disabled) ack.textContent = unacked.length > 1 ? `Ack ${unacked.length}` : 'Ack';
+    const expand = li.querySelector('button.expand');
+    const open = group && this.expanded.has(row.key);
+    expand.hidden = !group;
+    expand.textContent = open ? '▾ fewer' : `▸ all ${row.alerts.length}`;
+    const members = li.querySelector('.members');
+    members.hidden = !open;
+    if (open) {
+      members.innerHTML = row.alerts.map((m) => `<li data-member-id="${esc(m.id)}" class="${isAcked(m) ? 'acked' : ''}"><span class="time">${esc(hhmmss(m.time))}</span> ${esc(m.message)}</li>`).join('');
+      members.querySelectorAll('li').forEach((m) => {
+        m.onclick = (e) => {
+          e.stopPropagation();
+          this.onFocus(this.alerts.get(m.dataset.memberId));
+        };
+      });
+    } else members.replaceChildren();
   }
 }

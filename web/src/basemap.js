@@ -5,6 +5,9 @@
 
 import L from 'leaflet';
 import { api } from './api.js';
+import { Occupancy } from './labels.js';
+import { pointInGeometry } from './geo.js';
+import { esc } from './html.js';
 
 const LAND = { stroke: false, fillColor: '#2b3a45', fillOpacity: 1, interactive: false };
 const COAST = { color: '#6c8597', weight: 0.8, opacity: 1, interactive: false, fill: false };
@@ -85,16 +88,34 @@ const KIND_STYLE = {
   watch: { color: '#ef5350', fillOpacity: 0.06 },
 };
 
+/**
+ * Zones from GET /api/zones (and the `zones` channel), toggled per kind.
+ * Each zone's name is a label of our own (a marker in the `zoneLabels`
+ * pane), placed after every move: at the zone's centre when that is in
+ * view, else at the middle of the zone's visible part, smallest zones
+ * first, and left out when it would overlap a name already placed, a map
+ * control or a box given by `avoid` (contacts, beacons: src/labels.js).
+ * `labelBoxes()` gives the placed boxes so vessel names keep off them.
+ */
 export class ZoneLayer {
-  constructor(map, container) {
+  constructor(map, container, { onPlaced, avoid } = {}) {
     this.map = map;
     this.container = container; // the per-kind toggles
+    this.onPlaced = onPlaced || (() => {});
+    this.avoid = avoid || (() => []); // boxes zone names must not cover (contacts, beacons…)
+    this.controlBoxes = []; // the map's controls (zoom, scale, attribution), container px
     this.byKind = new Map(); // kind -> L.LayerGroup
+    this.entries = []; // { feature, kind, shape, label, area, size }
+    this.placed = []; // placed label boxes in layer points
     this.hidden = new Set(JSON.parse(localStorage.getItem('lookout.hiddenZoneKinds') || '[]'));
     this.last = '';
     map.createPane('zones');
     map.getPane('zones').style.zIndex = 300;
+    map.createPane('zoneLabels');
+    map.getPane('zoneLabels').style.zIndex = 320;
+    map.getPane('zoneLabels').style.pointerEvents = 'none';
     this.renderer = L.canvas({ pane: 'zones', padding: 0.3 });
+    map.on('moveend zoomend resize', () => this.placeLabels());
   }
 
   async load() {
@@ -108,18 +129,97 @@ export class ZoneLayer {
     this.last = text;
     for (const g of this.byKind.values()) this.map.removeLayer(g);
     this.byKind.clear();
+    this.entries = [];
     this.features = fc.features || [];
     for (const f of this.features) {
       const kind = f.properties?.kind || 'zone';
       if (!this.byKind.has(kind)) this.byKind.set(kind, L.layerGroup());
       const style = { color: '#bdbdbd', weight: 1.5, fillOpacity: 0.04, ...KIND_STYLE[kind] };
-      const layer = L.geoJSON(f, { style: { ...style, fillColor: style.color }, renderer: this.renderer, pane: 'zones', interactive: false });
-      layer.bindTooltip(`<b>${esc(f.properties?.name || f.id)}</b><br><i>${esc(kind.replace('_', ' '))}</i>`,
-        { permanent: true, direction: 'center', className: `zone-label zone-${kind}`, opacity: 0.9 });
-      this.byKind.get(kind).addLayer(layer);
+      const shape = L.geoJSON(f, { style: { ...style, fillColor: style.color }, renderer: this.renderer, pane: 'zones', interactive: false });
+      const b = shape.getBounds();
+      const icon = L.divIcon({
+        className: `zone-label zone-${kind}`,
+        html: `<div class="zl-inner"><b>${esc(f.properties?.name || f.id)}</b><br><i>${esc(kind.replace('_', ' '))}</i></div>`,
+        iconSize: null,
+      });
+      const label = L.marker(b.getCenter(), { icon, pane: 'zoneLabels', interactive: false, keyboard: false });
+      this.byKind.get(kind).addLayer(shape).addLayer(label);
+      const area = (b.getEast() - b.getWest()) * (b.getNorth() - b.getSouth());
+      this.entries.push({ feature: f, kind, shape, label, bounds: b, area, size: null });
     }
+    // Smaller zones first: their names are the more specific.
+    this.entries.sort((a, b) => a.area - b.area);
     for (const [kind, g] of this.byKind) if (!this.hidden.has(kind)) g.addTo(this.map);
     this.renderToggles();
+    this.placeLabels();
+  }
+
+  /** Place the zone names for the current view (see the class comment). */
+  placeLabels() {
+    const map = this.map;
+    const size = map.getSize();
+    const occ = new Occupancy();
+    const origin = map.containerPointToLayerPoint([0, 0]);
+    this.placed = [];
+    // Keep clear of the map's controls and of what matters more than a zone name.
+    const frame = map.getContainer().getBoundingClientRect();
+    this.controlBoxes = [...map.getContainer().querySelectorAll('.leaflet-control')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return [r.left - frame.left, r.top - frame.top, r.right - frame.left, r.bottom - frame.top];
+    });
+    for (const b of [...this.controlBoxes, ...this.avoid()]) occ.add(b);
+    for (const e of this.entries) {
+      const el = e.label.getElement();
+      if (!el || this.hidden.has(e.kind)) continue;
+      el.classList.remove('label-hidden');
+      e.size ||= el.firstChild.offsetWidth ? [el.firstChild.offsetWidth, el.firstChild.offsetHeight] : null;
+      const spot = e.size && this.labelSpot(e, size, occ);
+      if (!spot) {
+        el.classList.add('label-hidden');
+        continue;
+      }
+      occ.add(spot.box);
+      e.label.setLatLng(map.containerPointToLatLng(spot.at));
+      const b = spot.box;
+      this.placed.push({ id: e.feature.properties?.id ?? e.feature.id, box: [b[0] + origin.x, b[1] + origin.y, b[2] + origin.x, b[3] + origin.y] });
+    }
+    this.onPlaced();
+  }
+
+  /**
+   * Where a zone's name goes: its centre when the whole name fits on screen
+   * there; else (a zone larger than the view, or partly off it) the top, the
+   * bottom or the middle of the zone's visible part, inside the zone, so the
+   * middle of the map, where the eye is, stays clear. Null when every spot is
+   * taken or the zone is off screen.
+   */
+  labelSpot(e, size, occ) {
+    const map = this.map;
+    const [w, h] = e.size;
+    const boxAt = ([x, y]) => [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
+    const onScreen = ([x, y]) => x >= w / 2 + 2 && y >= h / 2 + 2 && x <= size.x - w / 2 - 2 && y <= size.y - h / 2 - 2;
+    const centre = map.latLngToContainerPoint(e.shape.getLayers()[0]?.getCenter?.() || e.bounds.getCenter());
+    const c = [centre.x, centre.y];
+    if (onScreen(c) && !occ.collides(boxAt(c))) return { at: c, box: boxAt(c) };
+    const nw = map.latLngToContainerPoint(e.bounds.getNorthWest());
+    const se = map.latLngToContainerPoint(e.bounds.getSouthEast());
+    const r = [Math.max(0, nw.x), Math.max(0, nw.y), Math.min(size.x, se.x), Math.min(size.y, se.y)];
+    if (r[2] - r[0] < w * 0.5 || r[3] - r[1] < h) return null;
+    const mid = (r[0] + r[2]) / 2;
+    const clamp = ([x, y]) => [Math.max(w / 2 + 2, Math.min(size.x - w / 2 - 2, x)), Math.max(h / 2 + 2, Math.min(size.y - h / 2 - 2, y))];
+    const geometry = e.feature.geometry;
+    for (const p of [[mid, r[1] + h / 2 + 8], [mid, r[3] - h / 2 - 22], [mid, (r[1] + r[3]) / 2]].map(clamp)) {
+      const ll = map.containerPointToLatLng(p);
+      if (!pointInGeometry(((ll.lng + 540) % 360) - 180, ll.lat, geometry)) continue;
+      if (!occ.collides(boxAt(p))) return { at: p, box: boxAt(p) };
+    }
+    return null;
+  }
+
+  /** The zone names on screen now: `[{ id, box }]` in container pixels. */
+  labelBoxes() {
+    const o = this.map.containerPointToLayerPoint([0, 0]);
+    return this.placed.map(({ id, box }) => ({ id, box: [box[0] - o.x, box[1] - o.y, box[2] - o.x, box[3] - o.y] }));
   }
 
   renderToggles() {
@@ -147,14 +247,11 @@ export class ZoneLayer {
       if (g) this.map.removeLayer(g);
     }
     localStorage.setItem('lookout.hiddenZoneKinds', JSON.stringify([...this.hidden]));
+    this.placeLabels();
   }
 
   nameOf(id) {
     const f = this.features?.find((z) => z.properties?.id === id || z.id === id);
     return f ? f.properties.name : id;
   }
-}
-
-export function esc(s) {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }

@@ -1,4 +1,6 @@
 // Lookout operations-room client: wiring of the map, the feed, the panels.
+// Each part lives in its own module; this file creates them and connects
+// their callbacks (what happens on a click, a message, a key).
 
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
@@ -6,10 +8,19 @@ import './style.css';
 import { api, Feed, getToken, setToken } from './api.js';
 import { viewBoxes, nearLon } from './geo.js';
 import { VesselLayer, LEGEND } from './vessels.js';
-import { addBasemap, drawGraticule, ZoneLayer, esc } from './basemap.js';
+import { addBasemap, drawGraticule, ZoneLayer } from './basemap.js';
+import { esc } from './html.js';
 import { AlertsPanel } from './alerts.js';
+import { CriticalBanner } from './banner.js';
+import { Alarm } from './sound.js';
 import { showVessel, showNearest, closePanel } from './panel.js';
-import { SarLayer, showIncident, reportContactForm } from './sar.js';
+import { SarLayer } from './sar.js';
+import { IncidentPanel } from './incident-panel.js';
+import { showContact, reportContactForm } from './contact-panel.js';
+import { VesselSearch } from './search.js';
+import { NauticalScale } from './scale.js';
+import { StatusBar } from './status.js';
+import { installKeys } from './keys.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,7 +36,7 @@ const map = L.map('map', {
   attributionControl: true,
 });
 map.attributionControl.setPrefix('Leaflet');
-L.control.scale({ imperial: true, metric: false, position: 'bottomleft' }).addTo(map);
+new NauticalScale().addTo(map);
 
 const app = {
   map,
@@ -36,8 +47,14 @@ const app = {
   connection: 'connecting',
   sar: null, // { lat, lon, results }
   track: null,
+  selection: null, // what `c` centres on: { type: 'alert' | 'vessel' | 'contact' | 'point', … }
 };
 window.lookout = app;
+
+/** Centre the map on a position, keeping the zoom unless it is below `minZoom`. */
+function centreOn(lat, lon, minZoom = 0) {
+  map.setView([lat, nearLon(lon, map.getCenter().lng)], Math.max(map.getZoom(), minZoom));
+}
 
 // Layers -----------------------------------------------------------------
 
@@ -48,9 +65,31 @@ const vessels = new VesselLayer(map, {
     sarLayer.draw(ctx, layer);
     drawSar(ctx, layer);
   },
+  // Vessel names keep off the zone names and the contacts' labels.
+  obstacles: (layer) => [
+    ...zones.labelBoxes().map(({ box }) => [box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2]),
+    ...zones.controlBoxes,
+    ...sarLayer.labelBoxes(layer.ctx, (lat, lon) => layer.project(lat, lon)),
+  ],
 });
 app.vessels = vessels;
-const zones = new ZoneLayer(map, $('zone-kinds'));
+
+const DISTRESS = new Set(['ais_sart', 'mob', 'epirb_ais']);
+
+/** What a zone name must not cover: contacts and their labels, beacons, the selection, the SAR point. */
+function keepClear() {
+  const project = (lat, lon) => {
+    const p = map.latLngToContainerPoint([lat, nearLon(lon, map.getCenter().lng)]);
+    return [p.x, p.y];
+  };
+  const ring = ([x, y]) => [x - 16, y - 16, x + 16, y + 16];
+  const boxes = sarLayer.labelBoxes(vessels.ctx, project).concat(
+    [...vessels.vessels.values()].filter((v) => DISTRESS.has(v.class) || v.mmsi === vessels.selected).map((v) => ring(project(v.lat, v.lon))),
+  );
+  if (app.sar) boxes.push(ring(project(app.sar.lat, app.sar.lon)));
+  return boxes;
+}
+const zones = new ZoneLayer(map, $('zone-kinds'), { onPlaced: () => vessels.redraw(), avoid: keepClear });
 app.zones = zones;
 
 $('show-labels').onchange = (e) => {
@@ -61,18 +100,38 @@ $('zone-kinds').insertAdjacentHTML('afterend',
   `<ul class="legend">${LEGEND.map(([c, t]) => `<li><i style="background:${c}"></i>${esc(t)}</li>`).join('')}
    <li><i style="background:#9aa5b1;opacity:.5"></i>stale (faded)</li><li><i style="background:#9aa5b1;opacity:.25"></i>lost</li></ul>`);
 
-// Alerts -----------------------------------------------------------------
+// Alerts, the critical banner and its alarm -----------------------------------
+
+function focusAlert(a) {
+  if (!a) return;
+  app.selection = { type: 'alert', id: a.id };
+  if (a.lat == null) return;
+  centreOn(a.lat, a.lon, 10);
+  if (a.mmsi && vessels.vessels.has(a.mmsi)) selectVessel(a.mmsi, { keepSelection: true });
+}
+
+const alarm = new Alarm({ button: $('alarm-toggle') });
+app.alarm = alarm;
+const banner = new CriticalBanner({
+  el: $('banner'),
+  alarm,
+  onFocus: focusAlert,
+  onAck: (id, button) => alerts.ack(id, button),
+});
+app.banner = banner;
 
 const alerts = new AlertsPanel({
   list: $('alert-list'),
   count: $('alert-count'),
-  banner: $('banner'),
-  onFocus: (a) => {
-    if (a?.lat == null) return;
-    map.setView([a.lat, a.lon], Math.max(map.getZoom(), 10));
-    if (a.mmsi && vessels.vessels.has(a.mmsi)) selectVessel(a.mmsi);
-  },
+  filters: $('alert-filters'),
+  onFocus: focusAlert,
   onNearest: (lat, lon) => runNearest(lat, lon),
+  onIncident: (a) => {
+    clearSelection();
+    incidentPanel.newForm({ title: a.message, alerts: [a.id] });
+  },
+  onChange: (all) => banner.update(all),
+  zoneName: (id) => zones.nameOf(id),
 });
 app.alerts = alerts;
 
@@ -81,27 +140,70 @@ app.alerts = alerts;
 const sarLayer = new SarLayer({
   list: $('incident-list'),
   count: $('incident-count'),
-  onFocus: async (p, incident) => {
-    if (p) map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9));
+  onFocus: (p, incident) => {
+    if (p) centreOn(p.lat, p.lon, 9);
     if (!incident) return;
     clearSelection();
-    const data = await showIncident(incident, {
-      api,
-      panel: $('panel'),
-      body: $('panel-body'),
-      onSelect: (m, la, lo) => {
-        map.setView([la, lo], Math.max(map.getZoom(), 9));
-        selectVessel(m);
-      },
-    });
-    // The intercept lines: from the incident's position to the five first.
-    if (p) app.sar = { lat: p.lat, lon: p.lon, results: data?.vessels || [] };
-    app.incidentPanel = { id: incident.id, data };
+    incidentPanel.open(incident);
+  },
+  onIncident: (i) => incidentPanel.changed(i),
+  locate: {
+    alert: (id) => {
+      const a = alerts.alerts.get(id);
+      return a?.lat != null ? { lat: a.lat, lon: a.lon } : null;
+    },
+    vessel: (m) => {
+      const v = vessels.vessels.get(m);
+      return v ? { lat: v.lat, lon: v.lon } : null;
+    },
+  },
+  redraw: () => {
+    zones.placeLabels(); // zone names make way for new contacts
     vessels.redraw();
   },
-  redraw: () => vessels.redraw(),
 });
 app.sarLayer = sarLayer;
+
+const incidentPanel = new IncidentPanel({
+  api,
+  panel: $('panel'),
+  body: $('panel-body'),
+  sar: sarLayer,
+  app,
+  onSelect: (m, la, lo) => {
+    centreOn(la, lo, 9);
+    selectVessel(m);
+  },
+  // The intercept lines: from the incident's position to the five first.
+  onShown: (i, data) => {
+    const p = sarLayer.incidentPosition(i);
+    if (p) app.sar = { lat: p.lat, lon: p.lon, results: data?.vessels || [] };
+    vessels.redraw();
+  },
+});
+app.incidents = incidentPanel;
+
+function openContact(id) {
+  const c = sarLayer.contacts.get(id);
+  if (!c) return;
+  clearSelection();
+  sarLayer.selected = id;
+  app.selection = { type: 'contact', id };
+  vessels.redraw();
+  showContact(c, {
+    api,
+    panel: $('panel'),
+    body: $('panel-body'),
+    incidents: sarLayer.incidentsWith({ contact: id }),
+    onNewIncident: (x) => incidentPanel.newForm({ title: x.description, contacts: [x.id] }),
+    onOpenIncident: (i) => sarLayer.onFocus(sarLayer.incidentPosition(i), i),
+    onSelect: (m, la, lo) => {
+      centreOn(la, lo, 9);
+      selectVessel(m);
+    },
+  });
+}
+app.openContact = openContact;
 
 // Feed and subscription ----------------------------------------------------
 
@@ -129,6 +231,8 @@ function subscribeSar() {
   if (feed.send(msg)) app.subscribes.push(msg);
 }
 
+const statusBar = new StatusBar({ api, app, vessels, $ });
+
 const feed = new Feed({
   onOpen: () => {
     subscribe();
@@ -151,8 +255,6 @@ const feed = new Feed({
         refreshSelected();
         break;
       case 'alert':
-        alerts.upsert(m.alert);
-        break;
       case 'acked':
         alerts.upsert(m.alert);
         break;
@@ -172,15 +274,17 @@ const feed = new Feed({
         sarLayer.upsertIncident(m.incident);
         break;
       case 'sources':
-        // The server sends {status, sources}; older shape: a plain list.
-        if (Array.isArray(m.sources)) app.sources = m.sources;
-        else {
-          app.sources = m.sources.sources || [];
-          if (m.sources.status) app.status = m.sources.status;
-        }
-        renderStatus();
+        statusBar.fromChannel(m);
         break;
       case 'error':
+        if (m.code === 'rate_limited') {
+          // Too many subscribes (each costs a snapshot): ask again, with the
+          // view as it is then, once the server allows it.
+          const again = m.sub === 'sar' ? subscribeSar : subscribe;
+          clearTimeout(moveTimer);
+          moveTimer = setTimeout(again, (m.retry_after_ms || 1000) + 50);
+          break;
+        }
         console.warn('lookout server:', m.code, m.message);
         break;
     }
@@ -215,13 +319,15 @@ $('token-set').onclick = () => {
 };
 $('token').onkeydown = (e) => e.key === 'Enter' && $('token-set').onclick();
 
-// Vessel selection ---------------------------------------------------------
+// Clicks on the map: tools, contacts, vessels --------------------------------------
+
+const wrapLon = (lng) => ((lng + 540) % 360) - 180;
 
 map.on('click', (e) => {
   if (contactArmed) {
     setContactArmed(false);
     clearSelection();
-    reportContactForm(e.latlng.lat, ((e.latlng.lng + 540) % 360) - 180, {
+    reportContactForm(e.latlng.lat, wrapLon(e.latlng.lng), {
       api,
       panel: $('panel'),
       body: $('panel-body'),
@@ -231,28 +337,45 @@ map.on('click', (e) => {
   }
   if (sarArmed) {
     setSarArmed(false);
-    runNearest(e.latlng.lat, ((e.latlng.lng + 540) % 360) - 180);
+    runNearest(e.latlng.lat, wrapLon(e.latlng.lng));
     return;
   }
-  const m = vessels.hit(e.containerPoint.x, e.containerPoint.y);
+  const { x, y } = e.containerPoint;
+  // A contact (drawn above the vessels) wins over a vessel under it.
+  const c = sarLayer.hitContact(x, y);
+  if (c != null) {
+    openContact(c);
+    return;
+  }
+  const m = vessels.hit(x, y);
   if (m != null) selectVessel(m);
 });
 map.on('mousemove', (e) => {
   const armed = sarArmed || contactArmed;
-  const over = !armed && vessels.hit(e.containerPoint.x, e.containerPoint.y) != null;
+  const { x, y } = e.containerPoint;
+  const over = !armed && (sarLayer.hitContact(x, y) != null || vessels.hit(x, y) != null);
   map.getContainer().style.cursor = armed ? 'crosshair' : over ? 'pointer' : '';
 });
 
-async function selectVessel(mmsi) {
+async function selectVessel(mmsi, { keepSelection = false } = {}) {
   vessels.selected = mmsi;
+  sarLayer.selected = null;
   vessels.redraw();
   app.selected = mmsi;
-  await showVessel(mmsi, { app, zones, trackLayer, onClose: clearSelection });
+  if (!keepSelection) app.selection = { type: 'vessel', mmsi };
+  await showVessel(mmsi, {
+    app,
+    zones,
+    trackLayer,
+    onClose: clearSelection,
+    onNewIncident: (m, name) => incidentPanel.newForm({ title: `${name || m} in distress`, vessels: [m] }),
+  });
 }
 app.selectVessel = selectVessel;
 
 function clearSelection() {
   vessels.selected = null;
+  sarLayer.selected = null;
   app.selected = null;
   trackLayer.clearLayers();
   app.track = null;
@@ -292,14 +415,33 @@ function setSarArmed(on) {
 $('sar-tool').onclick = () => setSarArmed(!sarArmed);
 addEventListener('keydown', (e) => e.key === 'Escape' && setSarArmed(false));
 
+/** The nearest vessels to a position: the map centres on it, then zooms out until the five first are in view. */
 async function runNearest(lat, lon) {
   app.sar = { lat, lon, results: null };
+  app.selection = { type: 'point', lat, lon };
+  centreOn(lat, lon);
   vessels.redraw();
-  const data = await showNearest(lat, lon, { app, onSelect: (m, la, lo) => { map.setView([la, lo], Math.max(map.getZoom(), 9)); selectVessel(m); } });
+  const data = await showNearest(lat, lon, { app, onSelect: (m, la, lo) => { centreOn(la, lo, 9); selectVessel(m); } });
   app.sar = { lat, lon, results: data?.vessels || [] };
+  fitAround(lat, lon, app.sar.results.slice(0, 5).map((r) => r.vessel));
   vessels.redraw();
 }
 app.runNearest = runNearest;
+
+/** Zoom out (centre kept) until every one of `points` is on screen, not below zoom 5. */
+function fitAround(lat, lon, points) {
+  const size = map.getSize();
+  let z = map.getZoom();
+  const fits = (zoom) => {
+    const c = map.project([lat, lon], zoom);
+    return points.every((v) => {
+      const p = map.project([v.lat, nearLon(v.lon, lon)], zoom);
+      return Math.abs(p.x - c.x) < size.x / 2 - 20 && Math.abs(p.y - c.y) < size.y / 2 - 20;
+    });
+  };
+  while (z > 5 && !fits(z)) z--;
+  if (z !== map.getZoom()) map.setView([lat, nearLon(lon, map.getCenter().lng)], z);
+}
 
 function drawSar(ctx, layer) {
   const s = app.sar;
@@ -332,94 +474,57 @@ function drawSar(ctx, layer) {
 
 // Search ----------------------------------------------------------------------
 
-const searchBox = $('search'), results = $('search-results');
-searchBox.addEventListener('input', () => runSearch(searchBox.value));
-searchBox.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter') results.querySelector('li')?.click();
-  if (e.key === 'Escape') results.hidden = true;
+const search = new VesselSearch({
+  api,
+  input: $('search'),
+  results: $('search-results'),
+  onPick: (v) => {
+    centreOn(v.lat, v.lon, 10);
+    selectVessel(v.mmsi);
+  },
 });
+app.search = search;
 
-async function runSearch(q) {
-  q = q.trim().toUpperCase();
-  if (q.length < 2) {
-    results.hidden = true;
-    return;
+// Keyboard ----------------------------------------------------------------------
+
+/** `c`: centre on what was selected last (an alert, a vessel, a contact, a position). */
+async function centreOnSelection() {
+  const s = app.selection;
+  if (!s) return;
+  let p = null;
+  if (s.type === 'alert') p = alerts.alerts.get(s.id);
+  else if (s.type === 'contact') p = sarLayer.contacts.get(s.id);
+  else if (s.type === 'point') p = s;
+  else if (s.type === 'vessel') {
+    p = vessels.vessels.get(s.mmsi);
+    if (!p) p = (await api(`/api/vessels/${s.mmsi}`).catch(() => null))?.position;
   }
-  const hits = [];
-  for (const v of vessels.vessels.values()) {
-    if (String(v.mmsi).startsWith(q) || v.name?.toUpperCase().includes(q) || v.callsign?.toUpperCase().includes(q)) {
-      hits.push(v);
-      if (hits.length >= 30) break;
-    }
-  }
-  // An exact MMSI not in view: ask the server.
-  if (/^\d{9}$/.test(q) && !hits.some((v) => String(v.mmsi) === q)) {
-    try {
-      const d = await api(`/api/vessels/${q}`);
-      if (d?.position) hits.unshift({ mmsi: d.mmsi, name: d.info?.name, callsign: d.info?.callsign, lat: d.position.lat, lon: d.position.lon, class: d.class });
-    } catch {
-      /* not known */
-    }
-  }
-  if (searchBox.value.trim().toUpperCase() !== q) return; // typed on meanwhile
-  results.replaceChildren(...(hits.length ? hits : [null]).map((v) => {
-    const li = document.createElement('li');
-    if (!v) {
-      li.textContent = 'No vessel loaded matches';
-      li.className = 'none';
-      return li;
-    }
-    li.innerHTML = `<b>${esc(v.name || '(no name)')}</b> <span>${v.mmsi}</span> <span>${esc(v.callsign || '')}</span>`;
-    li.onclick = () => {
-      results.hidden = true;
-      map.setView([v.lat, nearLon(v.lon, map.getCenter().lng)], Math.max(map.getZoom(), 10));
-      selectVessel(v.mmsi);
-    };
-    return li;
-  }));
-  results.hidden = false;
+  if (p?.lat != null) centreOn(p.lat, p.lon);
 }
-document.addEventListener('click', (e) => {
-  if (!results.contains(e.target) && e.target !== searchBox) results.hidden = true;
+
+/** `j` / `k`: select the next / previous alert row and say what it is. */
+function stepAlert(delta) {
+  const sel = alerts.move(delta);
+  if (sel) app.selection = { type: 'alert', id: sel[0].id };
+}
+
+installKeys({
+  help: $('help'),
+  actions: {
+    next: () => stepAlert(1),
+    prev: () => stepAlert(-1),
+    ack: () => alerts.ackSelected(),
+    centre: centreOnSelection,
+    mute: () => alarm.setMuted(!alarm.muted),
+    search: () => $('search').focus(),
+  },
 });
-
-// Status bar --------------------------------------------------------------------
-
-async function pollStatus() {
-  try {
-    app.status = await api('/api/status');
-    if (!app.sources.length) app.sources = await api('/api/sources');
-  } catch {
-    /* shown by the connection state */
-  }
-  renderStatus();
-}
-setInterval(pollStatus, 2000);
-
-function renderStatus() {
-  const s = app.status;
-  if (s) {
-    const replay = s.mode === 'replay';
-    $('st-mode').textContent = replay ? `REPLAY ${s.replay_speed > 0 ? `${s.replay_speed}×` : 'max speed'}` : 'LIVE';
-    $('st-mode').className = replay ? 'replay' : 'live';
-    $('st-mode').title = s.replay || '';
-    $('st-time').textContent = s.time ? `${s.time.slice(0, 10)} ${s.time.slice(11, 19)}Z` : 'no data yet';
-    $('st-rate').textContent = `${Math.round(s.messages_per_s)} msg/s`;
-    $('st-count').textContent = `${vessels.visible.toLocaleString()} in view · ${vessels.vessels.size.toLocaleString()} subscribed · ${(s.vessels ?? 0).toLocaleString()} in picture`;
-  }
-  const feeds = app.sources || [];
-  $('st-feeds').innerHTML = feeds
-    .map((f) => {
-      const ok = ['connected', 'listening', 'reading', 'finished'].includes(f.state);
-      return `<span class="feed ${ok ? 'ok' : 'bad'}" title="${esc(f.kind)} · ${f.lines} lines · ${f.messages} messages${f.last_error ? ` · ${esc(f.last_error)}` : ''}">${esc(f.name)}: ${esc(f.state)}</span>`;
-    })
-    .join(' ');
-}
+$('help-open').onclick = () => { $('help').hidden = false; $('help').querySelector('button.close').focus(); };
 
 // Start -------------------------------------------------------------------------
 
 addBasemap(map).catch((e) => console.error('base map', e));
 zones.load().catch(() => {});
 alerts.load().catch(() => {});
-pollStatus();
+statusBar.start();
 feed.connect();

@@ -1,10 +1,12 @@
 // The side panel: a vessel's identity, static and voyage data, last report
-// age, zones and track; or the SAR "nearest vessels" list.
+// age, zones and track, and "Open incident" for it; or the SAR "nearest
+// vessels" list.
 
 import L from 'leaflet';
 import { api } from './api.js';
-import { esc } from './basemap.js';
+import { esc } from './html.js';
 import { nearLon } from './geo.js';
+import { formatPosition } from './position.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,11 +25,6 @@ export function shipTypeName(t) {
   return decade ? `${decade} (${t})` : `type ${t}`;
 }
 
-export function dm(v, pos, neg, w) {
-  const a = Math.abs(v), d = Math.floor(a), m = (a - d) * 60;
-  return `${String(d).padStart(w, '0')}°${m.toFixed(2).padStart(5, '0')}'${v >= 0 ? pos : neg}`;
-}
-
 export function age(s) {
   if (s == null || !Number.isFinite(s)) return '–';
   if (s < 90) return `${Math.round(s)} s`;
@@ -43,7 +40,7 @@ export function closePanel() {
 }
 
 /** Open the panel on a vessel and draw its track. */
-export async function showVessel(mmsi, { app, zones, trackLayer }) {
+export async function showVessel(mmsi, { app, zones, trackLayer, onNewIncident }) {
   $('panel').hidden = false;
   const body = $('panel-body');
   body.innerHTML = `<h2>${mmsi}</h2><p class="muted">loading…</p>`;
@@ -74,9 +71,11 @@ export async function showVessel(mmsi, { app, zones, trackLayer }) {
       ${row('Messages', d.messages)}
     </table>
     <h3>Zones</h3><ul class="zones">${zoneList || '<li class="muted">none</li>'}</ul>
-    <p class="muted" id="v-track-info"></p>`;
+    <p class="muted" id="v-track-info"></p>
+    <p><button class="v-new-incident" title="Open an incident for this vessel (in distress)">Open incident</button></p>`;
+  body.querySelector('.v-new-incident').onclick = () => onNewIncident?.(d.mmsi, info.name);
   const dyn = (v, ageS) => {
-    $('v-dyn').innerHTML = `${row('Position', v ? `${dm(v.lat, 'N', 'S', 2)} ${dm(v.lon, 'E', 'W', 3)}` : '–')}
+    $('v-dyn').innerHTML = `${row('Position', v ? `<span class="v-pos">${formatPosition(v.lat, v.lon)}</span>` : '–')}
       ${row('SOG / COG', v ? `${v.sog ?? '–'} kn / ${v.cog ?? '–'}°` : '–')}${row('Heading', v?.heading != null ? `${v.heading}°` : null)}
       ${row('Last report', `<span id="v-age">${age(ageS)}</span> ago`)}`;
   };
@@ -118,7 +117,7 @@ export async function showNearest(lat, lon, { app, onSelect }) {
   app.selected = null;
   $('panel').hidden = false;
   const body = $('panel-body');
-  body.innerHTML = `<h2>Nearest vessels</h2><p>${dm(lat, 'N', 'S', 2)} ${dm(lon, 'E', 'W', 3)}</p><p class="muted">asking…</p>`;
+  body.innerHTML = `<h2>Nearest vessels</h2><p>${formatPosition(lat, lon)}</p><p class="muted">asking…</p>`;
   let data;
   try {
     data = await api(`/api/nearest?lat=${lat.toFixed(5)}&lon=${lon.toFixed(5)}&k=10`);
@@ -132,7 +131,7 @@ export async function showNearest(lat, lon, { app, onSelect }) {
     return `<tr data-mmsi="${v.mmsi}" data-i="${i}"><td>${esc(v.name || v.mmsi)}<br><span class="muted">${esc(v.class)} · ${v.sog ?? '–'} kn</span></td>
       <td class="num dist">${r.distance_nm.toFixed(1)}</td><td class="num">${Math.round(r.bearing_deg)}°</td><td class="num">${ttr}</td></tr>`;
   });
-  body.innerHTML = `<h2>Nearest vessels</h2><p>to ${dm(lat, 'N', 'S', 2)} ${dm(lon, 'E', 'W', 3)}</p>
+  body.innerHTML = `<h2>Nearest vessels</h2><p>to <span class="n-pos">${formatPosition(lat, lon)}</span></p>
     <table class="nearest"><thead><tr><th>Vessel</th><th>NM</th><th>Brg</th><th>To reach</th></tr></thead><tbody>${rows.join('')}</tbody></table>
     <p class="muted">Bearing from the position to the vessel; time at the vessel's current speed.</p>`;
   body.querySelectorAll('tr[data-mmsi]').forEach((tr) => {

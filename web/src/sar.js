@@ -10,16 +10,20 @@
 // above the vessels: each active contact as an orange diamond inside its
 // uncertainty circle, with its track of sightings; each open incident as
 // dashed lines from its contacts to its assigned assets (vessels in the
-// picture). The "Incidents" section lists the open ones.
+// picture). The "Incidents" section lists the open ones. Clicking a
+// contact on the map opens it (`hitContact`); the panels are in
+// src/contact-panel.js and src/incident-panel.js.
 
-import { esc } from './basemap.js';
+import { esc } from './html.js';
 
 const CONTACT = '#ff9100';
 const CLOSED = 'rgba(255,145,0,0.35)';
 const ASSET_LINE = '#18ffff';
 const M_PER_DEG_LAT = 111_320;
+const LABEL_FONT = '11px system-ui, sans-serif';
+const contactLabel = (c) => `${c.id} ${c.description}`.slice(0, 48);
 
-const STATUS = { open: 'open', assets_assigned: 'assets assigned', rescued: 'rescued', closed: 'closed' };
+export const STATUS = { open: 'open', assets_assigned: 'assets assigned', rescued: 'rescued', closed: 'closed' };
 
 /** Log entries an incident keeps on the client (the panel asks for all). */
 const LOG_KEPT = 200;
@@ -32,13 +36,17 @@ export function mergeLog(a = [], b = []) {
 }
 
 export class SarLayer {
-  constructor({ list, count, onFocus, redraw }) {
+  constructor({ list, count, onFocus, redraw, onIncident, locate }) {
     this.list = list;
     this.count = count;
     this.onFocus = onFocus;
     this.redraw = redraw;
+    this.onIncident = onIncident || (() => {}); // an incident changed (the open panel follows)
+    this.locate = locate || {}; // { alert(id), vessel(mmsi) } -> {lat, lon} | null
     this.contacts = new Map();
     this.incidents = new Map();
+    this.hits = []; // [x, y, contact id] of the last frame
+    this.selected = null; // the contact whose panel is open (ringed)
   }
 
   /**
@@ -75,6 +83,7 @@ export class SarLayer {
     if (had && had.version > i.version) return;
     this.incidents.set(i.id, { ...i, log: mergeLog(had?.log, i.log) });
     this.changed();
+    this.onIncident(this.incidents.get(i.id));
   }
 
   changed() {
@@ -82,18 +91,60 @@ export class SarLayer {
     this.redraw();
   }
 
-  /** Where an incident is: its first contact with a position. */
+  /** Where an incident is: its first contact, else its first alert or vessel with a position. */
   incidentPosition(i) {
     for (const id of i.contacts) {
       const c = this.contacts.get(id);
       if (c) return { lat: c.lat, lon: c.lon };
     }
+    for (const id of i.alerts || []) {
+      const p = this.locate.alert?.(id);
+      if (p) return p;
+    }
+    for (const m of i.vessels || []) {
+      const p = this.locate.vessel?.(m);
+      if (p) return p;
+    }
     return null;
+  }
+
+  /** Open incidents that hold a contact, alert or vessel. */
+  incidentsWith({ contact, alert, mmsi }) {
+    return [...this.incidents.values()].filter((i) => i.status !== 'closed'
+      && ((contact && i.contacts.includes(contact)) || (alert && (i.alerts || []).includes(alert)) || (mmsi && (i.vessels || []).includes(mmsi))));
+  }
+
+  /** The contact drawn nearest a container point, within `r` px (or null). */
+  hitContact(px, py, r = 12) {
+    let best = null, bd = r * r;
+    for (const [x, y, id] of this.hits) {
+      const d = (x - px) ** 2 + (y - py) ** 2;
+      if (d <= bd) {
+        bd = d;
+        best = id;
+      }
+    }
+    return best;
+  }
+
+  /** The contacts and their labels (container px; `project(lat, lon)` -> [x, y]), for other labels to keep off. */
+  labelBoxes(ctx, project) {
+    ctx.save();
+    ctx.font = LABEL_FONT;
+    const boxes = [];
+    for (const c of this.contacts.values()) {
+      const [x, y] = project(c.lat, c.lon);
+      const w = ctx.measureText(contactLabel(c)).width;
+      boxes.push([x - 9, y - 18, x + 12 + w, y + 9]);
+    }
+    ctx.restore();
+    return boxes;
   }
 
   /** Draw on the vessel canvas (called by the vessel layer after vessels). */
   draw(ctx, layer) {
     ctx.save();
+    this.hits = [];
     for (const c of this.contacts.values()) this.drawContact(ctx, layer, c);
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = 1.5;
@@ -122,6 +173,7 @@ export class SarLayer {
   drawContact(ctx, layer, c) {
     const colour = c.status === 'closed' ? CLOSED : CONTACT;
     const [x, y] = layer.project(c.lat, c.lon);
+    this.hits.push([x, y, c.id]);
     // The uncertainty circle: metres to pixels at the contact's latitude.
     const [, y2] = layer.project(c.lat + c.uncertainty_m / M_PER_DEG_LAT, c.lon);
     const r = Math.max(3, Math.abs(y - y2));
@@ -169,9 +221,16 @@ export class SarLayer {
     ctx.closePath();
     ctx.fill();
     ctx.stroke();
-    ctx.font = '11px system-ui, sans-serif';
+    if (c.id === this.selected) {
+      ctx.strokeStyle = '#ffffff';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, 14, 0, 7);
+      ctx.stroke();
+    }
+    ctx.font = LABEL_FONT;
     ctx.fillStyle = colour;
-    ctx.fillText(`${c.id} ${c.description}`.slice(0, 48), x + 10, y - 6);
+    ctx.fillText(contactLabel(c), x + 10, y - 6);
   }
 
   /** The open incidents, newest change first. */
@@ -195,103 +254,4 @@ export class SarLayer {
       return li;
     }));
   }
-}
-
-const fmtMin = (m) => (m == null ? 'cannot reach' : m < 90 ? `${Math.round(m)} min` : `${(m / 60).toFixed(1)} h`);
-
-/**
- * The side panel on an incident: status, contacts, assets, the log (latest
- * first) and who can reach it first (`/api/incidents/{id}/intercepts`).
- * Returns the intercept answer (or null).
- */
-export async function showIncident(i, { api, panel, body, onSelect }) {
-  panel.hidden = false;
-  const logItems = (entries) => [...entries].reverse().map((e) => {
-    const what = e.text || e.title || e.contact_id || e.alert_id || e.mmsi || (e.asset && (e.asset.name || e.asset.mmsi)) || (e.status && (STATUS[e.status] || e.status)) || '';
-    return `<li><span class="muted">${esc(e.time.slice(11, 19))}Z</span> <b>${esc(e.action.replace(/_/g, ' '))}</b> ${esc(String(what))} <span class="muted">— ${esc(e.who)}</span></li>`;
-  }).join('');
-  body.innerHTML = `<h2>${esc(i.id)} · ${esc(STATUS[i.status] || i.status)}</h2><p>${esc(i.title)}</p>
-    <p class="muted">contacts: ${esc(i.contacts.join(', ') || '–')} · assets: ${esc(i.assets.map((a) => a.name || a.mmsi).join(', ') || '–')}</p>
-    <h3>Who can reach it first</h3><div class="intercepts muted">asking…</div>
-    <h3>Log</h3><ol class="incident-log">${logItems(i.log)}</ol>`;
-  // The channel carries only the latest entries: the whole log is over HTTP.
-  api(`/api/incidents/${encodeURIComponent(i.id)}`).then((full) => {
-    const ol = body.querySelector('.incident-log');
-    if (ol && full?.log) {
-      ol.innerHTML = logItems(full.log);
-      ol.dataset.total = String(full.log.length);
-    }
-  }).catch(() => {});
-  let data = null;
-  try {
-    data = await api(`/api/incidents/${encodeURIComponent(i.id)}/intercepts?k=8`);
-  } catch (e) {
-    body.querySelector('.intercepts').textContent = e.message;
-    return null;
-  }
-  const rows = data.vessels.map((r, k) => {
-    const v = r.vessel;
-    return `<tr data-i="${k}" class="${r.assigned ? 'assigned' : ''}"><td>${esc(v.name || v.mmsi)}${r.assigned ? ' ✓' : ''}<br><span class="muted">${esc(v.class)} · ${v.sog ?? '–'} kn</span></td>
-      <td class="num">${r.distance_nm.toFixed(1)}</td><td class="num ttr">${fmtMin(r.time_to_intercept_min)}</td><td class="num">${r.steer_deg == null ? '–' : `${Math.round(r.steer_deg)}°`}</td></tr>`;
-  });
-  const box = body.querySelector('.intercepts');
-  box.className = 'intercepts';
-  box.innerHTML = `<table class="nearest"><thead><tr><th>Vessel</th><th>NM</th><th>Intercept</th><th>Steer</th></tr></thead><tbody>${rows.join('')}</tbody></table>
-    <p class="muted">Time to intercept at each vessel's speed, the contact drifting; ✓ assigned.</p>`;
-  box.querySelectorAll('tr[data-i]').forEach((tr) => {
-    tr.onclick = () => {
-      const v = data.vessels[+tr.dataset.i].vessel;
-      onSelect(v.mmsi, v.lat, v.lon);
-    };
-  });
-  return data;
-}
-
-/**
- * The "report a contact" form in the side panel, at a clicked position:
- * POST /api/contacts (operator role). `onDone(contact)` after it is saved.
- */
-export function reportContactForm(lat, lon, { api, panel, body, onDone }) {
-  panel.hidden = false;
-  body.innerHTML = `<h2>Report a contact</h2>
-    <form id="report-contact" class="report">
-      <label>What <input id="rc-desc" required maxlength="2000" placeholder="rubber boat, ~60 persons"></label>
-      <label>Latitude <input id="rc-lat" type="number" step="any" value="${lat.toFixed(5)}"></label>
-      <label>Longitude <input id="rc-lon" type="number" step="any" value="${lon.toFixed(5)}"></label>
-      <label>Uncertainty (NM) <input id="rc-unc" type="number" step="any" min="0" value="1"></label>
-      <label>Source <select id="rc-src"><option>phone</option><option>aircraft</option><option>vessel</option><option>other</option></select></label>
-      <label>Drift course (°) <input id="rc-cog" type="number" step="any" min="0" max="359.9"></label>
-      <label>Drift speed (kn) <input id="rc-sog" type="number" step="any" min="0"></label>
-      <label>Note <input id="rc-note" maxlength="2000"></label>
-      <button id="rc-submit" type="submit">Save contact</button> <span class="rc-msg muted"></span>
-    </form>`;
-  const form = body.querySelector('form');
-  const num = (id) => {
-    const v = body.querySelector(id).value.trim();
-    return v === '' ? undefined : Number(v);
-  };
-  form.onsubmit = async (e) => {
-    e.preventDefault();
-    const msg = body.querySelector('.rc-msg');
-    const req = {
-      description: body.querySelector('#rc-desc').value,
-      lat: num('#rc-lat'),
-      lon: num('#rc-lon'),
-      uncertainty_nm: num('#rc-unc'),
-      source: body.querySelector('#rc-src').value,
-      course_deg: num('#rc-cog'),
-      speed_kn: num('#rc-sog'),
-      note: body.querySelector('#rc-note').value.trim() || undefined,
-    };
-    msg.textContent = 'saving…';
-    try {
-      const c = await api('/api/contacts', { method: 'POST', body: req });
-      msg.textContent = `saved as ${c.id}`;
-      onDone(c);
-    } catch (err) {
-      msg.textContent = err.status === 401 || err.status === 403 ? 'reporting needs an operator token' : err.message;
-      msg.className = 'rc-msg error';
-    }
-  };
-  body.querySelector('#rc-desc').focus();
 }

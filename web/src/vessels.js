@@ -4,6 +4,7 @@
 // and no DOM or per-vessel objects on the map.
 
 import { nearLon } from './geo.js';
+import { Occupancy } from './labels.js';
 
 const DISTRESS = new Set(['ais_sart', 'mob', 'epirb_ais']);
 
@@ -149,13 +150,15 @@ function worldY(lat, scale) {
 }
 
 export class VesselLayer {
-  constructor(map, { drawUnder, drawOver } = {}) {
+  constructor(map, { drawUnder, drawOver, obstacles } = {}) {
     this.map = map;
     this.vessels = new Map(); // mmsi -> protocol vessel object
     this.selected = null;
     this.showLabels = true;
     this.drawUnder = drawUnder;
     this.drawOver = drawOver;
+    this.obstacles = obstacles; // () => boxes vessel names must keep off
+    this.labelBoxes = []; // the names drawn in the last frame: { name, box }
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'vessel-canvas';
     map.getContainer().appendChild(this.canvas);
@@ -262,7 +265,7 @@ export class VesselLayer {
         hits[h++] = x;
         hits[h++] = y;
         hits[h++] = v.mmsi;
-        if (v.name) labels.push([x, y, v.name, v.state]);
+        if (v.name) labels.push([x, y, v.name, v.state, pass + (v.mmsi === this.selected ? 3 : 0)]);
       }
     }
     ctx.globalAlpha = 1;
@@ -286,17 +289,22 @@ export class VesselLayer {
       ctx.stroke();
     }
 
-    // Names when close enough, without overlaps (a coarse occupancy grid).
+    // Names when close enough, placed greedily (src/labels.js): the zone
+    // names and other reserved boxes first, then beacons, SAR units and own
+    // assets, then live vessels, then the rest; a name that would overlap
+    // one already drawn is left out.
+    this.labelBoxes = [];
     if (this.showLabels && (zoom >= 10 || (zoom >= 8 && labels.length <= 300))) {
+      const occ = new Occupancy();
+      for (const b of this.obstacles ? this.obstacles(this) : []) occ.add(b);
       ctx.font = '11px system-ui, sans-serif';
       ctx.textBaseline = 'middle';
-      const taken = new Set();
+      labels.sort((a, b) => b[4] - a[4]);
       for (const [x, y, name, state] of labels) {
         const w = ctx.measureText(name).width;
-        const cells = [];
-        for (let cx = Math.floor((x + 10) / 40); cx <= Math.floor((x + 10 + w) / 40); cx++) cells.push(`${cx},${Math.floor(y / 14)}`);
-        if (cells.some((c) => taken.has(c))) continue;
-        cells.forEach((c) => taken.add(c));
+        const box = [x + 10, y - 7, x + 12 + w, y + 7];
+        if (!occ.place(box)) continue;
+        this.labelBoxes.push({ name, box });
         ctx.globalAlpha = state === 'live' ? 1 : 0.5;
         ctx.lineWidth = 3;
         ctx.strokeStyle = 'rgba(8,20,33,0.9)';

@@ -13,7 +13,7 @@ try {
   await page.setViewportSize({ width: 1120, height: 680 });
   await until(() => page.locator('#alert-list li.sev-critical').count(), { timeout: 90000, what: 'the distress alert' });
   await page.evaluate(() => window.lookout.map.setView([35.0, 13.3], 7));
-  await page.evaluate(() => (document.getElementById('banner').hidden = false));
+  await until(() => page.getByRole('alert').isVisible(), { what: 'the critical banner' });
   await page.waitForTimeout(2500);
   const out = join(ROOT, 'docs/screenshot.png');
   await page.screenshot({ path: out });
