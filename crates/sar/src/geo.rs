@@ -95,6 +95,64 @@ pub fn angle_between(a: f64, b: f64) -> f64 {
     d.min(360.0 - d)
 }
 
+/// A local plane in nautical miles around a centre: the spherical azimuthal
+/// equidistant projection (x east, y north). Distances and bearings from the
+/// centre are exact; elsewhere the scale error grows with the square of the
+/// distance from the centre (about 0.01 % at 60 NM, 0.05 % at 120 NM), far
+/// below the errors of any search-planning input. Areas computed in this
+/// plane are therefore good to well under 0.1 % for a search area a few tens
+/// of miles across.
+///
+/// ```
+/// use sar::geo::{destination, LatLon, LocalFrame};
+/// let c = LatLon::new(35.5, 12.6);
+/// let f = LocalFrame::new(c);
+/// let (x, y) = f.to_xy(destination(c, 90.0, 10.0));
+/// assert!((x - 10.0).abs() < 1e-9 && y.abs() < 1e-9);
+/// let back = f.to_latlon(3.0, -4.0);
+/// assert!((sar::geo::distance_nm(c, back) - 5.0).abs() < 1e-9);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalFrame {
+    pub center: LatLon,
+}
+
+impl LocalFrame {
+    pub fn new(center: LatLon) -> LocalFrame {
+        LocalFrame { center }
+    }
+
+    /// Plane coordinates (NM east, NM north) of a position.
+    pub fn to_xy(&self, p: LatLon) -> (f64, f64) {
+        let d = distance_nm(self.center, p);
+        if d == 0.0 {
+            return (0.0, 0.0);
+        }
+        let b = bearing_deg(self.center, p).to_radians();
+        (d * b.sin(), d * b.cos())
+    }
+
+    /// The position at plane coordinates (NM east, NM north).
+    pub fn to_latlon(&self, x: f64, y: f64) -> LatLon {
+        let d = x.hypot(y);
+        if d == 0.0 {
+            return self.center;
+        }
+        destination(self.center, x.atan2(y).to_degrees(), d)
+    }
+}
+
+/// A unit vector (east, north) pointing along `bearing` (degrees true).
+pub fn unit(bearing: f64) -> (f64, f64) {
+    let b = bearing.to_radians();
+    (b.sin(), b.cos())
+}
+
+/// The bearing (degrees true, `[0, 360)`) of a plane vector (east, north).
+pub fn bearing_of(x: f64, y: f64) -> f64 {
+    normalize_deg(x.atan2(y).to_degrees())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
