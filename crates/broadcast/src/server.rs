@@ -9,6 +9,11 @@
 //! which also closes idle keep-alive connections) and a bounded head
 //! buffer (`max_header_bytes`); the router adds the per-request limits
 //! ([`crate::http::app`]). See `docs/security.md`.
+//!
+//! Shutdown is bounded: open connections are asked to finish the request
+//! they are on (no new one is read), and whatever is still open after
+//! [`SHUTDOWN_GRACE`] — a client holding a half-sent request head or body,
+//! say — is closed, so no client can hold the server's exit.
 
 use crate::conn::{refusal_response, ConnLimiter, SlotIo};
 use crate::http::{app, AppState};
@@ -20,6 +25,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// How long shutdown waits for open HTTP connections to finish the request
+/// they are on; then they are closed. Without it a client sending a request
+/// head or body slowly would hold the exit until `header_timeout_ms` or
+/// `body_timeout_ms` (issue 14).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Bind `addr` (refusing to run without authentication off loopback) and
 /// serve `app` until `shutdown` resolves. Clients are sent a close frame
@@ -66,10 +77,12 @@ pub async fn serve_with_files(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
-    // `stop` tells the connections to finish (graceful shutdown); every
-    // connection task holds a `running` receiver, so `running_tx.closed()`
-    // resolves when the last one has ended.
+    // `stop` tells the connections to finish (graceful shutdown), `close`
+    // drops those still open after the grace period; every connection task
+    // holds a `running` receiver, so `running_tx.closed()` resolves when the
+    // last one has ended.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (close_tx, close_rx) = tokio::sync::watch::channel(false);
     let (running_tx, running_rx) = tokio::sync::watch::channel(());
     tokio::pin!(shutdown);
     loop {
@@ -103,6 +116,7 @@ pub async fn serve_with_files(
             .serve_connection(io, TowerToHyperService::new(service.clone()))
             .with_upgrades();
         let mut stop = stop_rx.clone();
+        let mut close = close_rx.clone();
         let running = running_rx.clone();
         let hub = hub.clone();
         tokio::spawn(async move {
@@ -110,14 +124,17 @@ pub async fn serve_with_files(
             let mut stopping = false;
             let result = loop {
                 tokio::select! {
-                    r = conn.as_mut() => break r,
+                    r = conn.as_mut() => break Some(r),
                     _ = stop.changed(), if !stopping => {
                         stopping = true;
                         conn.as_mut().graceful_shutdown();
                     }
+                    // The grace period is over (or the server is gone):
+                    // drop the connection, whatever it was waiting for.
+                    _ = close.changed() => break None,
                 }
             };
-            if let Err(e) = result {
+            if let Some(Err(e)) = result {
                 let http = &hub.stats.http;
                 if e.is_timeout() {
                     http.header_timeouts.fetch_add(1, Ordering::Relaxed);
@@ -137,7 +154,19 @@ pub async fn serve_with_files(
     drop(listener);
     let _ = stop_tx.send(true);
     drop(running_rx);
-    running_tx.closed().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, running_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            connections = running_tx.receiver_count(),
+            grace_s = SHUTDOWN_GRACE.as_secs_f64(),
+            "shutting down: closing connections whose request did not finish in time"
+        );
+        let _ = close_tx.send(true);
+        // Dropping a connection is immediate; the tasks only need a turn.
+        let _ = tokio::time::timeout(Duration::from_secs(1), running_tx.closed()).await;
+    }
     Ok(())
 }
 
