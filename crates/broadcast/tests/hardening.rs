@@ -449,13 +449,16 @@ async fn a_subscribe_flood_gets_rate_limited_not_a_snapshot_each() {
         retry_after.is_some_and(|ms| ms > 0 && ms <= 10_001),
         "{retry_after:?}"
     );
-    // The rest of the flood counts as bad messages: the client is closed.
-    assert_eq!(closed, Some(1008));
+    // The rest of the flood counts as bad messages: the client is closed
+    // (1008), or — when the close frame is lost to the reset of a socket
+    // the client is still writing to — the connection simply ends.
+    assert!(closed.is_none_or(|c| c == 1008), "{closed:?}");
     assert!(bytes < (max + 2) * 5_000 * 400, "{bytes} bytes sent");
     let m = s.metrics().await;
-    assert_eq!(
-        metric(&m, "lookout_ws_rate_limited_total"),
-        limited as f64,
+    // Every refusal the client read was counted (some may be lost with the
+    // reset, never the other way round).
+    assert!(
+        metric(&m, "lookout_ws_rate_limited_total") >= limited as f64,
         "{m}"
     );
 }

@@ -70,7 +70,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match rt.block_on(serve(args)) {
+    let result = rt.block_on(serve(args));
+    // A blocking task still running (a long archive scan for a history
+    // query) must not hold the exit: give such tasks a moment, then go.
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lookout serve: {e}");
