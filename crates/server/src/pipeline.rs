@@ -187,7 +187,7 @@ impl Pipeline {
             if following {
                 self.changed |= e.has_changes();
             }
-            e.take_alerts()
+            self.state.take_alerts(&mut e)
         };
         self.publish_alerts(alerts);
     }

@@ -495,7 +495,7 @@ pub fn restore_at_start(
                 let mut e = state.engine_mut();
                 e.track_changes(false);
                 restore(&mut e, &s);
-                e.take_alerts()
+                state.take_alerts(&mut e)
             };
             // What they raise was raised (and sent) before the restart: it
             // is recorded (acknowledgements re-applied), not sent again.
@@ -535,13 +535,13 @@ pub fn restore_at_start(
                     // Let readers in now and then; the alerts restored so
                     // far are recorded, not sent (the earlier run sent them).
                     chunk = 0;
-                    let raised = e.take_alerts();
+                    let raised = state.take_alerts(&mut e);
                     drop(e);
                     let _ = state.persist_alerts(raised);
                     e = state.engine_mut();
                 }
             }
-            let raised = e.take_alerts();
+            let raised = state.take_alerts(&mut e);
             e.track_changes(true);
             drop(e);
             let _ = state.persist_alerts(raised);

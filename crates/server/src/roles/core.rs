@@ -306,7 +306,7 @@ impl Core {
         let changes = {
             let mut e = self.state.engine_mut();
             e.feed_batch(&lines);
-            e.take_alerts()
+            self.state.take_alerts(&mut e)
         };
         self.record_alerts(changes);
     }
@@ -438,7 +438,7 @@ impl Core {
             let changes = {
                 let mut e = self.state.engine_mut();
                 e.advance_to(now);
-                e.take_alerts()
+                self.state.take_alerts(&mut e)
             };
             self.record_alerts(changes);
             self.flush(true).await;

@@ -409,50 +409,55 @@ impl LiveState {
         self.sar.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Record alert changes from the pipeline, and acknowledge again an
-    /// alert raised after a restart that was acknowledged before it (see
-    /// the module doc). Returns the changes to publish.
-    pub fn persist_alerts(&self, mut alerts: Vec<Alert>) -> Vec<Alert> {
+    /// Take the engine's alert changes — under the caller's write lock on
+    /// it — with the acknowledgements recorded before a restart applied
+    /// again to the very alerts they were made on (see the module doc), in
+    /// the same critical section: no reader ever sees such an alert
+    /// unacknowledged, not even for a moment.
+    pub fn take_alerts(&self, engine: &mut engine::Engine) -> Vec<Alert> {
+        let mut alerts = engine.take_alerts();
+        if self.store.is_none() || alerts.is_empty() {
+            return alerts;
+        }
+        let again: Vec<(usize, AckRow)> = {
+            let acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+            if acks.by_key.is_empty() {
+                return alerts;
+            }
+            alerts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.state != AlertState::Cleared && a.acknowledged_by.is_none())
+                // Only the acknowledgement of this very alert — same kind,
+                // vessels, zone and raise time — applies: never one made
+                // on another alert of the same situation (an earlier raise).
+                .filter_map(|(i, a)| acks.by_key.get(&alert_key(a)).map(|ack| (i, ack.clone())))
+                .collect()
+        };
+        if again.is_empty() {
+            return alerts;
+        }
+        for (i, ack) in again {
+            if let Ok(acked) =
+                engine.acknowledge_at(&alerts[i].id, &ack.who, ack.note.as_deref(), ack.at_ms)
+            {
+                tracing::info!(alert = %acked.id, by = %ack.who, "acknowledgement restored");
+                alerts[i] = acked;
+            }
+        }
+        // Published with this batch: drop the queued copies.
+        let _ = engine.take_alerts();
+        alerts
+    }
+
+    /// Record alert changes (taken with [`LiveState::take_alerts`]) in the
+    /// state database, in the background. Returns them, to publish.
+    pub fn persist_alerts(&self, alerts: Vec<Alert>) -> Vec<Alert> {
         let Some(store) = self.store.clone() else {
             return alerts;
         };
         if alerts.is_empty() {
             return alerts;
-        }
-        {
-            let acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
-            let mut again: Vec<(usize, AckRow)> = Vec::new();
-            for (i, a) in alerts.iter().enumerate() {
-                if a.state == AlertState::Cleared {
-                    continue;
-                }
-                if a.acknowledged_by.is_some() {
-                    continue;
-                }
-                // Only the acknowledgement of this very alert — same kind,
-                // vessels, zone and raise time — applies: never one made on
-                // another alert of the same situation (an earlier raise).
-                if let Some(ack) = acks.by_key.get(&alert_key(a)).cloned() {
-                    again.push((i, ack));
-                }
-            }
-            drop(acks);
-            if !again.is_empty() {
-                let mut engine = self.engine_mut();
-                for (i, ack) in again {
-                    if let Ok(acked) = engine.acknowledge_at(
-                        &alerts[i].id,
-                        &ack.who,
-                        ack.note.as_deref(),
-                        ack.at_ms,
-                    ) {
-                        tracing::info!(alert = %acked.id, by = %ack.who, "acknowledgement restored");
-                        alerts[i] = acked;
-                    }
-                }
-                // Published here, with the batch: drop the queued copies.
-                let _ = engine.take_alerts();
-            }
         }
         let states = {
             let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
