@@ -7,15 +7,38 @@
 // - change the status (rescued, closed, reopened; assigning the first asset
 //   and releasing the last move it between open and assets assigned by
 //   themselves), with an optional reason;
-// - add a note.
+// - add a note;
+// - plan the search (docs/protocol.md, "Search planning"): compute a search
+//   area from the contact's drift (`POST …/search-area`), plan a pattern for
+//   an assigned vessel (`POST …/patterns`), see them on the map with the
+//   swept region and the coverage so far (`GET …/coverage`), and download a
+//   pattern as GPX, KML or NMEA for the searching unit.
 //
 // The answer (the whole incident) redraws the panel; a change made elsewhere
 // arrives on the `incidents` channel and the panel fetches the incident
 // again. The form to open a new incident (from an alert, a contact or a
 // vessel: `POST /api/incidents`) is here too.
 
+import L from 'leaflet';
 import { esc } from './html.js';
 import { STATUS } from './sar.js';
+import { getToken } from './api.js';
+
+/** Search objects (leeway categories, crates/sar/data/leeway.csv) offered in the form. */
+const OBJECTS = [
+  ['rubber_boat_overloaded', 'Overloaded rubber boat'],
+  ['person_in_water', 'Person in water'],
+  ['life_raft_no_drogue', 'Life raft, no drogue'],
+  ['life_raft_drogue', 'Life raft with drogue'],
+  ['small_wooden_boat', 'Small wooden boat'],
+  ['small_boat_swamped', 'Small boat, swamped'],
+  ['fishing_vessel', 'Fishing vessel'],
+  ['sailboat', 'Sailboat'],
+];
+/** How often the coverage is asked again while the panel shows a search. */
+const COVERAGE_EVERY_MS = 15000;
+const fmtNm = (v) => (v == null ? '–' : `${v.toFixed(v < 10 ? 2 : 1)} NM`);
+const pct = (p) => `${Math.round(p * 100)} %`;
 
 const fmtMin = (m) => (m == null ? 'cannot reach' : m < 90 ? `${Math.round(m)} min` : `${(m / 60).toFixed(1)} h`);
 
@@ -49,6 +72,10 @@ export class IncidentPanel {
     this.onShown = onShown || (() => {}); // (incident, intercepts)
     this.incident = null;
     this.intercepts = null;
+    /** The search shown: `{ id, area, patterns, coverage }` (tests read it). */
+    this.search = null;
+    this.searchLayer = null;
+    this.coverageTimer = null;
   }
 
   /** Is the panel showing this incident now (not replaced by another panel)? */
@@ -64,7 +91,9 @@ export class IncidentPanel {
     this.skeleton();
     this.render();
     this.app.incidentPanel = { id: this.incident.id, data: null };
+    this.clearSearch();
     await Promise.all([this.refresh(), this.loadIntercepts()]);
+    await this.loadSearch();
   }
 
   /** Fetch the incident again (the channel carries only the latest log entries). */
@@ -84,8 +113,10 @@ export class IncidentPanel {
   changed(i) {
     if (this.incident && i.id === this.incident.id && this.showing(i.id) && i.version > (this.incident.version ?? 0)) {
       const assetsBefore = JSON.stringify(this.incident.assets);
+      const searchBefore = this.searchKey();
       this.refresh().then(() => {
         if (JSON.stringify(this.incident.assets) !== assetsBefore) this.loadIntercepts();
+        if (this.searchKey() !== searchBefore) this.loadSearch();
       });
     }
   }
@@ -101,6 +132,19 @@ export class IncidentPanel {
       <ul class="inc-assets"></ul>
       <form class="inc-assign-named"><input class="inc-unit" placeholder="unit without AIS, e.g. HELO 21" maxlength="200" required> <button type="submit">Assign</button></form>
       <h3>Who can reach it first</h3><div class="intercepts muted">asking…</div>
+      <h3>Search</h3>
+      <div class="inc-search"><p class="inc-area muted">no search area yet</p><p class="inc-coverage muted"></p><ul class="inc-patterns"></ul></div>
+      <form class="inc-plan-area report">
+        <label>Object <select class="sa-object">${OBJECTS.map(([k, n]) => `<option value="${k}">${esc(n)}</option>`).join('')}</select></label>
+        <label>Wind from <input class="sa-wind-from" type="number" min="0" max="360" step="1" required style="width:4.5em">° <input class="sa-wind-kn" type="number" min="0" max="150" step="0.1" required style="width:4em"> kn</label>
+        <label>Current to <input class="sa-cur-set" type="number" min="0" max="360" step="1" style="width:4.5em">° <input class="sa-cur-kn" type="number" min="0" max="15" step="0.1" style="width:4em"> kn <span class="muted">(blank: from a drifting beacon nearby)</span></label>
+        <label>In <input class="sa-ahead" type="number" min="0" max="2880" step="1" value="0" style="width:4.5em"> min <button type="submit">Compute search area</button></label>
+      </form>
+      <form class="inc-plan-pattern report">
+        <label>Pattern <select class="sp-kind"><option value="expanding_square">Expanding square from the datum</option><option value="parallel">Parallel sweep over the area</option></select></label>
+        <label>For <select class="sp-asset"></select></label>
+        <label>Spacing <input class="sp-spacing" type="number" min="0.1" max="50" step="0.1" value="1" style="width:4em"> NM at <input class="sp-speed" type="number" min="1" max="600" step="1" value="10" style="width:4em"> kn <button type="submit">Plan pattern</button></label>
+      </form>
       <h3>Note</h3>
       <form class="inc-note"><textarea class="inc-note-text" rows="2" maxlength="2000" required placeholder="what happened, who was called…"></textarea><button type="submit">Add note</button></form>
       <p class="inc-msg" role="status"></p>
@@ -115,6 +159,36 @@ export class IncidentPanel {
       e.preventDefault();
       const text = q('.inc-note-text').value.trim();
       if (text) this.act({ action: 'note', text }, e.submitter).then((ok) => ok && (q('.inc-note-text').value = ''));
+    };
+    q('.inc-plan-area').onsubmit = (e) => {
+      e.preventDefault();
+      const num = (c) => (q(c).value.trim() === '' ? null : Number(q(c).value));
+      const now = this.app.status?.time_ms || Date.now();
+      const body = {
+        object: q('.sa-object').value,
+        wind: { from_deg: num('.sa-wind-from'), kn: num('.sa-wind-kn') },
+        at: now + (num('.sa-ahead') || 0) * 60000,
+      };
+      const set = num('.sa-cur-set');
+      const kn = num('.sa-cur-kn');
+      if (set != null || kn != null) body.current = { set_deg: set ?? 0, kn: kn ?? 0 };
+      this.plan('search-area', body, e.submitter);
+    };
+    q('.inc-plan-pattern').onsubmit = (e) => {
+      e.preventDefault();
+      const area = this.search?.area;
+      if (!area) return;
+      const kind = q('.sp-kind').value;
+      const body = {
+        asset: Number(q('.sp-asset').value),
+        pattern: kind,
+        spacing_nm: Number(q('.sp-spacing').value),
+        speed_kn: Number(q('.sp-speed').value),
+        start: this.app.status?.time_ms || Date.now(),
+      };
+      if (kind === 'parallel') body.fill_area = true;
+      else Object.assign(body, { csp: area.datum, first_leg_deg: 0, legs: 9 });
+      this.plan('patterns', body, e.submitter);
     };
   }
 
@@ -167,6 +241,13 @@ export class IncidentPanel {
       return li;
     }));
     q('.inc-assign-named').hidden = closed;
+    q('.inc-plan-area').hidden = closed;
+    const vesselsAssigned = i.assets.filter((a) => a.mmsi != null);
+    const sel = q('.sp-asset');
+    const chosen = sel.value;
+    sel.innerHTML = vesselsAssigned.map((a) => `<option value="${a.mmsi}">${esc(assetLabel(a))}</option>`).join('');
+    if (vesselsAssigned.some((a) => String(a.mmsi) === chosen)) sel.value = chosen;
+    q('.inc-plan-pattern').hidden = closed || !vesselsAssigned.length || !i.search_areas?.length;
     const log = q('.incident-log');
     log.innerHTML = [...i.log].reverse().map((e) => `<li data-action="${esc(e.action)}"><span class="muted">${esc(e.time.slice(11, 19))}Z</span> <b>${esc(e.action.replace(/_/g, ' '))}</b> ${esc(logText(e))} <span class="muted">— ${esc(e.who)}</span></li>`).join('');
     log.dataset.total = String(i.log.length);
@@ -224,6 +305,163 @@ export class IncidentPanel {
     });
   }
 
+  // ---- search planning ----
+
+  /** What the search shown depends on: the numbers of areas and patterns. */
+  searchKey() {
+    const i = this.incident;
+    return `${i?.id}/${i?.search_areas?.length ?? 0}/${i?.patterns?.length ?? 0}`;
+  }
+
+  /** Take the search off the map (another incident, or another panel). */
+  clearSearch() {
+    clearInterval(this.coverageTimer);
+    this.coverageTimer = null;
+    this.search = null;
+    this.searchLayer?.clearLayers();
+  }
+
+  /**
+   * The incident's current search area, its patterns and the coverage so
+   * far (only asked for when the incident has them: no 404s), drawn on the
+   * map and listed in the panel.
+   */
+  async loadSearch() {
+    const i = this.incident;
+    const id = i.id;
+    const base = `/api/incidents/${encodeURIComponent(id)}`;
+    if (!i.search_areas?.length) {
+      this.clearSearch();
+      this.renderSearch();
+      return;
+    }
+    try {
+      const [area, patterns] = await Promise.all([
+        this.api(`${base}/search-area`),
+        i.patterns?.length ? this.api(`${base}/patterns`) : Promise.resolve({ features: [] }),
+      ]);
+      if (!this.showing(id)) return;
+      this.search = { id, area, patterns: patterns.features, coverage: this.search?.id === id ? this.search.coverage : null };
+      await this.loadCoverage();
+    } catch (e) {
+      if (this.showing(id)) this.message(e.message, true);
+      return;
+    }
+    clearInterval(this.coverageTimer);
+    this.coverageTimer = setInterval(() => {
+      if (!this.showing(id) || this.search?.id !== id) this.clearSearch();
+      else this.loadCoverage().catch(() => {});
+    }, COVERAGE_EVERY_MS);
+  }
+
+  async loadCoverage() {
+    const s = this.search;
+    if (!s) return;
+    s.coverage = await this.api(`/api/incidents/${encodeURIComponent(s.id)}/coverage`);
+    if (this.search === s && this.showing(s.id)) {
+      this.renderSearch();
+      this.drawSearch();
+    }
+  }
+
+  renderSearch() {
+    const root = this.body.querySelector('.incident-panel');
+    if (!root) return;
+    const q = (sel) => root.querySelector(sel);
+    const s = this.search;
+    const areaBox = q('.inc-area');
+    const covBox = q('.inc-coverage');
+    const list = q('.inc-patterns');
+    if (!s) {
+      areaBox.textContent = 'no search area yet';
+      covBox.textContent = '';
+      list.replaceChildren();
+      return;
+    }
+    const a = s.area;
+    const p = a.area.properties;
+    const cur = p.current?.source === 'beacon' ? ` · current from beacon ${p.current.mmsi}` : '';
+    areaBox.className = 'inc-area';
+    areaBox.dataset.n = String(p.n);
+    areaBox.textContent = `Area ${p.n}: datum ${a.datum.lat.toFixed(4)}, ${a.datum.lon.toFixed(4)} · radius ${fmtNm(a.radius_nm)} (E ${fmtNm(a.error_nm)}) · ${p.length_nm.toFixed(1)} × ${p.width_nm.toFixed(1)} NM · drift ${a.drift.kn.toFixed(2)} kn to ${Math.round(a.drift.deg)}°${cur}`;
+    const c = s.coverage;
+    covBox.textContent = c ? `Coverage ${c.coverage_factor.toFixed(2)} · POD ${pct(c.pod)}${c.cumulative_pod > c.pod + 1e-9 ? ` (all searches ${pct(c.cumulative_pod)})` : ''} · until ${c.until.slice(11, 16)}Z` : '';
+    list.replaceChildren(...s.patterns.map((f) => {
+      const pp = f.properties;
+      const li = document.createElement('li');
+      li.className = 'inc-pattern';
+      li.dataset.n = String(pp.n);
+      li.innerHTML = `${esc(pp.code)} ${esc(pp.asset_name || pp.asset || '')} <span class="muted">${pp.length_nm.toFixed(1)} NM, ${esc(pp.start.slice(11, 16))}–${esc(pp.end.slice(11, 16))}Z</span> `;
+      for (const fmt of ['gpx', 'kml', 'nmea']) {
+        const b = document.createElement('button');
+        b.className = `dl-${fmt}`;
+        b.textContent = fmt.toUpperCase();
+        b.onclick = () => this.download(pp.n, fmt, b);
+        li.append(b, ' ');
+      }
+      return li;
+    }));
+  }
+
+  /** The area (dashed), the datum circle, the patterns and the swept region on the map. */
+  drawSearch() {
+    const map = this.app.map;
+    if (!map) return;
+    if (!this.searchLayer) this.searchLayer = L.layerGroup().addTo(map);
+    const g = this.searchLayer;
+    g.clearLayers();
+    const s = this.search;
+    if (!s) return;
+    const opts = { interactive: false };
+    if (s.coverage?.swept) g.addLayer(L.geoJSON(s.coverage.swept, { ...opts, style: { color: '#3ddc84', weight: 0, fillOpacity: 0.3 } }));
+    g.addLayer(L.geoJSON(s.area.area, { ...opts, style: { color: '#ffb347', weight: 2, dashArray: '6 4', fillOpacity: 0.05 } }));
+    const circle = s.area.area.properties?.circle;
+    if (circle) g.addLayer(L.geoJSON(circle, { ...opts, style: { color: '#ffb347', weight: 1, fill: false } }));
+    for (const f of s.patterns) g.addLayer(L.geoJSON(f, { ...opts, style: { color: '#7fd4ff', weight: 1.5, dashArray: '3 3' } }));
+  }
+
+  /** Download pattern `n` as a file (fetched with the token, which a plain link cannot send). */
+  async download(n, fmt, button) {
+    const id = this.incident.id;
+    button.disabled = true;
+    try {
+      const headers = getToken() ? { Authorization: `Bearer ${getToken()}` } : {};
+      const r = await fetch(`/api/incidents/${encodeURIComponent(id)}/patterns/${n}?format=${fmt}`, { headers });
+      if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+      const url = URL.createObjectURL(await r.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${id}-pattern-${n}.${fmt}`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      this.message(e.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** A planning request (`search-area`, `patterns`); the incident changes with it. */
+  async plan(route, body, button) {
+    const id = this.incident.id;
+    if (button) button.disabled = true;
+    this.message('computing…');
+    try {
+      await this.api(`/api/incidents/${encodeURIComponent(id)}/${route}`, { method: 'POST', body });
+      if (!this.showing(id)) return;
+      this.message('');
+      await this.refresh();
+      await this.loadSearch();
+    } catch (e) {
+      const auth = e.status === 401 || e.status === 403;
+      this.message(auth ? 'this needs an operator token' : e.message, true);
+    } finally {
+      if (button?.isConnected) button.disabled = false;
+    }
+  }
+
   /** Run one action; the answer (the whole incident) is shown. True when done. */
   async act(body, button) {
     const id = this.incident.id;
@@ -263,6 +501,7 @@ export class IncidentPanel {
    */
   newForm({ title = '', contacts = [], alerts = [], vessels = [] }) {
     this.panel.hidden = false;
+    this.clearSearch();
     const links = [
       ...contacts.map((c) => `contact ${c}`), ...alerts.map((a) => `alert ${a}`), ...vessels.map((m) => `vessel ${m}`),
     ];

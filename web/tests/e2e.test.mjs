@@ -6,6 +6,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { startServer, startBrowser, openClient, shot, until, TOKEN } from './harness.mjs';
 
 let server, browser, main;
@@ -629,6 +630,71 @@ describe('lookout web client', { timeout: 240000 }, () => {
     assert.equal(inc.log[5].asset.name, 'HELO 21');
     assert.equal(inc.log[8].reason, 'all 40 aboard');
     assert.equal(await ip.locator('.incident-log').getAttribute('data-total'), String(inc.log.length));
+  });
+
+  it('a search planned from the incident panel: the area and a pattern on the map, coverage, a GPX download', async () => {
+    const { page } = main;
+    await state(page, () => window.lookout.map.setView([35.6, 13.4], 9));
+    await page.waitForTimeout(300);
+    // A contact in view, an incident with it, a vessel assigned.
+    const at = await state(page, () => window.lookout.map.getCenter());
+    const [, c] = await call('POST', '/api/contacts', { description: 'rubber boat, ~50 persons', lat: at.lat, lon: at.lng, uncertainty_nm: 1, source: 'aircraft' });
+    const [, inc] = await call('POST', '/api/incidents', { title: 'Rubber boat, search', contacts: [c.id] });
+    const helper = await state(page, () => [...window.lookout.vessels.vessels.values()].find((v) => v.class === 'A' && v.state === 'live')?.mmsi);
+    assert.ok(helper, 'a vessel in view');
+    const [st] = await call('POST', `/api/incidents/${inc.id}/actions`, { action: 'assign_asset', asset: { mmsi: helper } });
+    assert.equal(st, 200);
+    await state(page, (id) => window.lookout.incidents.open(id), inc.id);
+    const ip = page.locator(`#panel .incident-panel[data-id="${inc.id}"]`);
+    await until(() => ip.count(), { what: 'the incident panel' });
+    assert.match(await ip.locator('.inc-area').textContent(), /no search area yet/);
+    assert.equal(await ip.locator('.inc-plan-pattern').isVisible(), false, 'no pattern before an area');
+    // The search area from the form: wind from the north, a current to the east.
+    await ip.locator('.sa-object').selectOption('rubber_boat_overloaded');
+    await ip.locator('.sa-wind-from').fill('0');
+    await ip.locator('.sa-wind-kn').fill('15');
+    await ip.locator('.sa-cur-set').fill('90');
+    await ip.locator('.sa-cur-kn').fill('0.5');
+    await ip.locator('.sa-ahead').fill('120');
+    await ip.locator('.inc-plan-area button').click();
+    await until(async () => (await ip.locator('.inc-area').getAttribute('data-n')) === '1', { what: 'the search area in the panel' });
+    assert.match(await ip.locator('.inc-area').textContent(), /radius \d+\.\d+ NM/);
+    const [, area] = await call('GET', `/api/incidents/${inc.id}/search-area`);
+    assert.ok(area.datum.lat < c.lat && area.datum.lon > c.lon, 'the datum moved south-east of the contact');
+    // On the map: the area (and its circle) in the search layer, within the view.
+    const drawn = await state(page, () => window.lookout.incidents.searchLayer.getLayers().length);
+    assert.ok(drawn >= 2, `area and circle drawn: ${drawn}`);
+    // A pattern for the assigned vessel.
+    await until(() => ip.locator('.inc-plan-pattern').isVisible(), { what: 'the pattern form' });
+    assert.equal(await ip.locator('.sp-asset').inputValue(), String(helper));
+    await ip.locator('.sp-kind').selectOption('expanding_square');
+    await ip.locator('.sp-spacing').fill('1');
+    await ip.locator('.sp-speed').fill('12');
+    await ip.locator('.inc-plan-pattern button').click();
+    const row = ip.locator('.inc-patterns li[data-n="1"]');
+    await until(() => row.count(), { what: 'the pattern in the panel' });
+    assert.match(await row.textContent(), /^SS /);
+    await until(async () => /Coverage \d+\.\d\d · POD \d+ %/.test(await ip.locator('.inc-coverage').textContent()), { what: 'the coverage' });
+    const layers = await state(page, () => window.lookout.incidents.searchLayer.getLayers().length);
+    assert.ok(layers >= 4, `swept region, area, circle and pattern drawn: ${layers}`);
+    const [, patterns] = await call('GET', `/api/incidents/${inc.id}/patterns`);
+    assert.equal(patterns.features.length, 1);
+    assert.equal(patterns.features[0].properties.asset, helper);
+    // The pattern as a GPX file, fetched with the token.
+    const [download] = await Promise.all([page.waitForEvent('download'), row.locator('button.dl-gpx').click()]);
+    assert.equal(download.suggestedFilename(), `${inc.id}-pattern-1.gpx`);
+    const gpx = await readFile(await download.path(), 'utf8');
+    assert.match(gpx, /<gpx version="1.1"/);
+    assert.equal((gpx.match(/<wpt /g) || []).length, 10);
+    // The log has both.
+    await until(() => ip.locator('.incident-log li[data-action="search_pattern"]').count(), { what: 'the pattern in the log' });
+    assert.match(await ip.locator('.incident-log li[data-action="search_area"]').textContent(), /datum .* radius/);
+    await shot(page, '15-search-planning');
+    // Closing takes the forms away; another incident takes the search off the map.
+    await call('PATCH', `/api/incidents/${inc.id}`, { status: 'closed' });
+    await until(async () => (await ip.getAttribute('data-status')) === 'closed', { what: 'closed' });
+    assert.equal(await ip.locator('.inc-plan-area').isVisible(), false);
+    assert.deepEqual(main.rec.errors, []);
   });
 
   it('incidents open from an alert and from a vessel too', async () => {

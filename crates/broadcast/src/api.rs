@@ -142,6 +142,76 @@ pub trait PictureApi: Send + Sync + 'static {
     }
 }
 
+/// A search-planning write's answer and the incident it changed (the
+/// HTTP layer publishes the incident on the `incidents` channel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The route's answer (a search area, a pattern Feature).
+    pub answer: serde_json::Value,
+    /// The incident after the write (its log has the new entry).
+    pub incident: serde_json::Value,
+}
+
+/// A SITREP: its JSON form and its text (the message).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitrepAnswer {
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+/// How a stored search pattern is delivered
+/// (`GET /api/incidents/{id}/patterns/{n}?format=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternFormat {
+    /// A GeoJSON Feature LineString with the waypoints and planned times.
+    GeoJson,
+    /// GPX 1.1 (waypoints and a route).
+    Gpx,
+    /// KML 2.2 (the track and one placemark per waypoint).
+    Kml,
+    /// NMEA 0183 `$GPWPL` and `$GPRTE` sentences, CR LF.
+    Nmea,
+}
+
+impl PatternFormat {
+    pub fn parse(s: &str) -> Option<PatternFormat> {
+        Some(match s {
+            "geojson" | "json" => PatternFormat::GeoJson,
+            "gpx" => PatternFormat::Gpx,
+            "kml" => PatternFormat::Kml,
+            "nmea" => PatternFormat::Nmea,
+            _ => return None,
+        })
+    }
+
+    /// The answer's `Content-Type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            PatternFormat::GeoJson => "application/geo+json",
+            PatternFormat::Gpx => "application/gpx+xml",
+            PatternFormat::Kml => "application/vnd.google-earth.kml+xml",
+            PatternFormat::Nmea => "text/plain; charset=utf-8",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            PatternFormat::GeoJson => "geojson",
+            PatternFormat::Gpx => "gpx",
+            PatternFormat::Kml => "kml",
+            PatternFormat::Nmea => "nmea",
+        }
+    }
+}
+
+/// The answer of the search-planning methods a server does not implement
+/// (a cluster edge: planning reads and writes the core's incidents and
+/// picture).
+fn planning_elsewhere() -> ApiError {
+    ApiError::unavailable("search planning is done on the core")
+}
+
 /// Search-and-rescue contacts and incidents (issue #8). Bodies and answers
 /// are the JSON objects documented in `docs/protocol.md`; `who` is the
 /// token's user name, recorded in the incident log. A write returns only
@@ -194,4 +264,51 @@ pub trait SarApi: Send + Sync {
     /// The `k` vessels that can reach the incident's contacts, vessels or
     /// alert positions first.
     fn incident_intercepts(&self, id: &str, k: usize) -> Result<serde_json::Value, ApiError>;
+
+    // ---- search planning (issue 17); the defaults answer 503 ----
+
+    /// Compute a search area for the incident (`POST …/search-area`) and
+    /// store it in its log; the answer is the search area.
+    fn plan_search_area(
+        &self,
+        _id: &str,
+        _who: &str,
+        _body: serde_json::Value,
+    ) -> Result<Planned, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// The incident's search areas (`GET …/search-area`): the current
+    /// (latest) one, or search area `n` (from 1).
+    fn search_area(&self, _id: &str, _n: Option<usize>) -> Result<serde_json::Value, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// Plan a search pattern for an assigned asset (`POST …/patterns`) and
+    /// store it in the incident's log; the answer is the pattern Feature.
+    fn plan_pattern(
+        &self,
+        _id: &str,
+        _who: &str,
+        _body: serde_json::Value,
+    ) -> Result<Planned, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// The incident's patterns as a GeoJSON FeatureCollection.
+    fn patterns(&self, _id: &str) -> Result<serde_json::Value, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// Pattern `n` (from 1) of the incident in `format`.
+    fn pattern(&self, _id: &str, _n: usize, _format: PatternFormat) -> Result<String, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// Coverage of the current search area by the assigned assets' tracks
+    /// since their patterns started, up to `until_ms` (default: the
+    /// picture's clock).
+    fn coverage(&self, _id: &str, _until_ms: Option<i64>) -> Result<serde_json::Value, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// The incident's SITREP; `options` is an object of the query's
+    /// strings (`number`, `to`, `priority`, `persons`, `nature`, …).
+    fn sitrep(&self, _id: &str, _options: serde_json::Value) -> Result<SitrepAnswer, ApiError> {
+        Err(planning_elsewhere())
+    }
 }

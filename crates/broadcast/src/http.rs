@@ -16,7 +16,7 @@
 //! the middleware (405, 408, 413, 503 timeouts, …) included — and is
 //! counted by status in `/metrics`.
 
-use crate::api::{ApiError, PictureApi, SarApi};
+use crate::api::{ApiError, PatternFormat, PictureApi, Planned, SarApi};
 use crate::auth::{Auth, AuthError, Principal, Role};
 use crate::hub::Hub;
 use crate::input;
@@ -81,6 +81,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}", get(incident).patch(incident_action))
         .route("/api/incidents/{id}/actions", post(incident_action))
         .route("/api/incidents/{id}/intercepts", get(incident_intercepts))
+        .route(
+            "/api/incidents/{id}/search-area",
+            get(search_area).post(plan_search_area),
+        )
+        .route(
+            "/api/incidents/{id}/patterns",
+            get(patterns).post(plan_pattern),
+        )
+        .route("/api/incidents/{id}/patterns/{n}", get(pattern))
+        .route("/api/incidents/{id}/coverage", get(coverage))
+        .route("/api/incidents/{id}/sitrep", get(sitrep))
         .with_state(state)
 }
 
@@ -823,6 +834,219 @@ async fn incident_intercepts(
     sar_call(&s, move |sar| sar.incident_intercepts(&id, k))
         .await
         .map(Json)
+}
+
+// ---- search planning (issue 17) ----
+
+/// `n` of `…/patterns/{n}` or `?n=`: a whole number from 1.
+fn number(what: &str, v: &str) -> Result<usize, ApiError> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(bad(format!("{what} must be a whole number from 1"))),
+    }
+}
+
+/// A planning write (search area, pattern): run it, publish the changed
+/// incident, answer 201 with the result and where it can be read again.
+async fn planned<F>(
+    s: &AppState,
+    id: &str,
+    location: impl FnOnce(&Value) -> String,
+    f: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(&dyn SarApi) -> Result<Planned, ApiError> + Send + 'static,
+{
+    let api = s.api.clone();
+    let p = tokio::task::spawn_blocking(move || match api.sar() {
+        Some(sar) => f(sar),
+        None => Err(no_sar()),
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))??;
+    s.hub
+        .publish_sar(SarKind::Incident, p.incident.to_string().into());
+    let location = format!("/api/incidents/{id}/{}", location(&p.answer));
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(p.answer),
+    )
+        .into_response())
+}
+
+async fn plan_search_area(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, Role::Operator)?;
+    path_id("id", &id)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
+    let i = id.clone();
+    planned(
+        &s,
+        &id,
+        |a| match a["area"]["properties"]["n"].as_u64() {
+            Some(n) => format!("search-area?n={n}"),
+            None => "search-area".into(),
+        },
+        move |sar| sar.plan_search_area(&i, &who.name, body),
+    )
+    .await
+}
+
+async fn search_area(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    let n = q.get("n").map(|v| number("n", v)).transpose()?;
+    sar_call(&s, move |sar| sar.search_area(&id, n))
+        .await
+        .map(Json)
+}
+
+async fn plan_pattern(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let who = authorize(&s, &h, Role::Operator)?;
+    path_id("id", &id)?;
+    let body = json_body(&read_body(&s, &h, req).await?)?;
+    let i = id.clone();
+    planned(
+        &s,
+        &id,
+        |p| format!("patterns/{}", p["properties"]["n"].as_u64().unwrap_or(0)),
+        move |sar| sar.plan_pattern(&i, &who.name, body),
+    )
+    .await
+}
+
+async fn patterns(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    sar_call(&s, move |sar| sar.patterns(&id)).await.map(Json)
+}
+
+async fn pattern(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((id, n)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Response, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    let n = number("pattern number", &n)?;
+    let format = match q.get("format") {
+        None => PatternFormat::GeoJson,
+        Some(f) => {
+            PatternFormat::parse(f).ok_or_else(|| bad("format is geojson, gpx, kml or nmea"))?
+        }
+    };
+    let name = format!("{id}-pattern-{n}.{}", format.extension());
+    let api = s.api.clone();
+    let body = tokio::task::spawn_blocking(move || match api.sar() {
+        Some(sar) => sar.pattern(&id, n, format),
+        None => Err(no_sar()),
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn coverage(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    let until = time_param(&q, "until")?;
+    sar_call(&s, move |sar| sar.coverage(&id, until))
+        .await
+        .map(Json)
+}
+
+/// The SITREP options a query may give (besides `format`).
+const SITREP_OPTIONS: [&str; 10] = [
+    "number",
+    "to",
+    "priority",
+    "persons",
+    "nature",
+    "assistance_required",
+    "weather",
+    "search_area",
+    "future_plans",
+    "additional_information",
+];
+
+async fn sitrep(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Result<Response, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    let text = match q.get("format").map(String::as_str) {
+        None | Some("text") => true,
+        Some("json") => false,
+        Some(_) => return Err(bad("format is text or json")),
+    };
+    let mut options = serde_json::Map::new();
+    for (k, v) in &q {
+        if k == "format" {
+            continue;
+        }
+        if !SITREP_OPTIONS.contains(&k.as_str()) {
+            return Err(bad(format!(
+                "unknown parameter {k:?} (format, {})",
+                SITREP_OPTIONS.join(", ")
+            )));
+        }
+        input::check_text(k, v).map_err(bad)?;
+        options.insert(k.clone(), Value::String(v.clone()));
+    }
+    let api = s.api.clone();
+    let answer = tokio::task::spawn_blocking(move || match api.sar() {
+        Some(sar) => sar.sitrep(&id, Value::Object(options)),
+        None => Err(no_sar()),
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))??;
+    Ok(if text {
+        (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            answer.text,
+        )
+            .into_response()
+    } else {
+        Json(answer.json).into_response()
+    })
 }
 
 async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {

@@ -36,6 +36,8 @@
 
 use crate::contact::{format_time, MAX_TEXT};
 use crate::error::SarError;
+use crate::patterns::Pattern;
+use crate::search_area::SearchAreaResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -183,6 +185,21 @@ pub enum Action {
     Retitle {
         title: String,
     },
+    /// A search area computed for the case (`POST …/search-area`): the
+    /// request as given and the answer, whose `area` is the area the
+    /// coverage is measured against. Written by the server, never by a
+    /// client through the actions route.
+    SearchArea {
+        request: Value,
+        plan: Box<SearchAreaResponse>,
+    },
+    /// A search pattern planned for an assigned asset (`POST …/patterns`),
+    /// whole (waypoints and planned times), with the sweep width its
+    /// coverage is computed with.
+    SearchPattern {
+        pattern: Box<Pattern>,
+        sweep_width_nm: f64,
+    },
 }
 
 impl Action {
@@ -201,6 +218,8 @@ impl Action {
             Action::UnlinkVessel { .. } => "unlink_vessel",
             Action::Note { .. } => "note",
             Action::Retitle { .. } => "retitle",
+            Action::SearchArea { .. } => "search_area",
+            Action::SearchPattern { .. } => "search_pattern",
         }
     }
 }
@@ -221,8 +240,34 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// The entry as the API shows it: the action's fields, `seq`, `time`,
+    /// `recorded` and `who`. A search area or pattern is summarised (with
+    /// a `text`); the whole of it is at `…/search-area` and
+    /// `…/patterns/{n}`.
     pub fn to_json(&self) -> Value {
-        let mut v = serde_json::to_value(&self.action).unwrap_or(Value::Null);
+        let mut v = match &self.action {
+            Action::SearchArea { plan, .. } => json!({
+                "action": "search_area",
+                "datum": plan.datum,
+                "radius_nm": plan.radius_nm,
+                "error_nm": plan.error_nm,
+                "text": crate::sitrep::describe_search_area(plan),
+            }),
+            Action::SearchPattern {
+                pattern,
+                sweep_width_nm,
+            } => json!({
+                "action": "search_pattern",
+                "pattern": pattern.kind,
+                "asset": pattern.asset,
+                "asset_name": pattern.asset_name,
+                "start": format_time(pattern.start_ms),
+                "end": format_time(pattern.end_ms()),
+                "sweep_width_nm": sweep_width_nm,
+                "text": describe_pattern(pattern),
+            }),
+            a => serde_json::to_value(a).unwrap_or(Value::Null),
+        };
         if let Value::Object(m) = &mut v {
             m.insert("seq".into(), json!(self.seq));
             m.insert("time".into(), json!(format_time(self.time_ms)));
@@ -231,6 +276,42 @@ impl LogEntry {
         }
         v
     }
+}
+
+/// A one-line description of a pattern: `SS RESCUE 1: 9 legs, S 1.00 NM,
+/// 25.0 NM at 12 kn from 2026-11-28T08:00:00Z to …`.
+pub fn describe_pattern(p: &Pattern) -> String {
+    format!(
+        "{}: {} legs, S {:.2} NM, {:.1} NM at {} kn from {} to {}",
+        p.title(),
+        p.legs,
+        p.spacing_nm,
+        p.length_nm(),
+        p.speed_kn,
+        format_time(p.start_ms),
+        format_time(p.end_ms())
+    )
+}
+
+/// A search area of the case, as computed (a `search_area` log entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedArea {
+    /// The log entry it came from.
+    pub seq: u64,
+    pub time_ms: i64,
+    pub who: String,
+    pub request: Value,
+    pub plan: SearchAreaResponse,
+}
+
+/// A search pattern of the case (a `search_pattern` log entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedPattern {
+    pub seq: u64,
+    pub time_ms: i64,
+    pub who: String,
+    pub pattern: Pattern,
+    pub sweep_width_nm: f64,
 }
 
 /// An assigned asset and when.
@@ -252,6 +333,12 @@ pub struct Incident {
     pub vessels: Vec<u32>,
     pub assets: Vec<Assignment>,
     pub log: Vec<LogEntry>,
+    /// Search areas computed, oldest first: the last is the current search
+    /// (`…/search-area/…`, coverage).
+    pub search_areas: Vec<PlannedArea>,
+    /// Search patterns planned, oldest first; pattern `n` of the API is
+    /// `patterns[n - 1]`.
+    pub patterns: Vec<PlannedPattern>,
     pub created_ms: i64,
     pub created_by: String,
     pub updated_ms: i64,
@@ -300,6 +387,8 @@ impl Incident {
             vessels: Vec::new(),
             assets: Vec::new(),
             log: vec![first.clone()],
+            search_areas: Vec::new(),
+            patterns: Vec::new(),
             created_ms: first.recorded_ms,
             created_by: first.who.clone(),
             updated_ms: first.recorded_ms,
@@ -483,6 +572,33 @@ impl Incident {
             Action::UnlinkVessel { mmsi } => can_unlink(&self.vessels, mmsi, "vessel")?,
             Action::Note { text } => check_text("text", text)?,
             Action::Retitle { title } => check_text("title", title)?,
+            Action::SearchArea { plan, .. } => {
+                if !(plan.radius_nm.is_finite() && plan.radius_nm >= 0.0) {
+                    return Err(SarError::invalid("a search area needs a finite radius"));
+                }
+            }
+            Action::SearchPattern {
+                pattern,
+                sweep_width_nm,
+            } => {
+                let asset = Asset {
+                    mmsi: pattern.asset,
+                    name: pattern.asset_name.clone(),
+                };
+                asset.validate().map_err(|_| {
+                    SarError::invalid("a pattern needs the asset it is for (asset: MMSI)")
+                })?;
+                if !self.assets.iter().any(|a| a.asset.same(&asset)) {
+                    return Err(SarError::conflict(format!(
+                        "{} is not assigned to incident {}: assign it first (assign_asset)",
+                        asset.label(),
+                        self.id
+                    )));
+                }
+                if !(sweep_width_nm.is_finite() && (0.0..=50.0).contains(sweep_width_nm)) {
+                    return Err(SarError::invalid("sweep_width_nm must be within 0..50"));
+                }
+            }
         }
         Ok(())
     }
@@ -511,6 +627,23 @@ impl Incident {
             Action::LinkVessel { mmsi } => link(&mut self.vessels, mmsi),
             Action::UnlinkVessel { mmsi } => self.vessels.retain(|x| x != mmsi),
             Action::Retitle { title } => self.title = title.trim().to_string(),
+            Action::SearchArea { request, plan } => self.search_areas.push(PlannedArea {
+                seq: e.seq,
+                time_ms: e.time_ms,
+                who: e.who.clone(),
+                request: request.clone(),
+                plan: (**plan).clone(),
+            }),
+            Action::SearchPattern {
+                pattern,
+                sweep_width_nm,
+            } => self.patterns.push(PlannedPattern {
+                seq: e.seq,
+                time_ms: e.time_ms,
+                who: e.who.clone(),
+                pattern: (**pattern).clone(),
+                sweep_width_nm: *sweep_width_nm,
+            }),
         }
         self.log.push(e.clone());
         self.updated_ms = self.updated_ms.max(e.recorded_ms);
@@ -541,8 +674,58 @@ impl Incident {
             "created_by": self.created_by,
             "updated": format_time(self.updated_ms),
             "version": self.version,
-            "log": self.log.iter().map(LogEntry::to_json).collect::<Vec<_>>(),
+            "search_areas": self.search_areas.iter().enumerate().map(|(k, a)| json!({
+                "n": k + 1,
+                "seq": a.seq,
+                "time": format_time(a.time_ms),
+                "who": a.who,
+                "datum": a.plan.datum,
+                "radius_nm": a.plan.radius_nm,
+                "error_nm": a.plan.error_nm,
+            })).collect::<Vec<_>>(),
+            "patterns": self.patterns.iter().enumerate().map(|(k, p)| json!({
+                "n": k + 1,
+                "seq": p.seq,
+                "time": format_time(p.time_ms),
+                "who": p.who,
+                "pattern": p.pattern.kind,
+                "code": p.pattern.kind.code(),
+                "asset": p.pattern.asset,
+                "asset_name": p.pattern.asset_name,
+                "start": format_time(p.pattern.start_ms),
+                "end": format_time(p.pattern.end_ms()),
+                "length_nm": p.pattern.length_nm(),
+                "sweep_width_nm": p.sweep_width_nm,
+            })).collect::<Vec<_>>(),
+            "log": self.log_json(),
         })
+    }
+
+    /// The log as the API shows it; search areas and patterns carry their
+    /// number `n` (`…/patterns/{n}`).
+    fn log_json(&self) -> Vec<Value> {
+        let (mut areas, mut patterns) = (0, 0);
+        self.log
+            .iter()
+            .map(|e| {
+                let mut v = e.to_json();
+                let n = match e.action {
+                    Action::SearchArea { .. } => {
+                        areas += 1;
+                        Some(areas)
+                    }
+                    Action::SearchPattern { .. } => {
+                        patterns += 1;
+                        Some(patterns)
+                    }
+                    _ => None,
+                };
+                if let (Some(n), Value::Object(m)) = (n, &mut v) {
+                    m.insert("n".into(), json!(n));
+                }
+                v
+            })
+            .collect()
     }
 }
 
@@ -841,6 +1024,96 @@ mod tests {
             Incident::restore("i-1", &bad).is_err(),
             "structure is still checked"
         );
+    }
+
+    #[test]
+    fn search_areas_and_patterns_are_log_entries_that_round_trip() {
+        let mut i = new();
+        let contact = crate::Contact::new(
+            "c-1",
+            "rubber boat",
+            crate::Sighting::new(0, 35.0, 13.0, 185.2, crate::SourceKind::Phone, "x"),
+            0,
+        )
+        .unwrap();
+        let request = json!({
+            "contact": "c-1", "object": "person_in_water",
+            "wind": {"from_deg": 0, "kn": 10}, "current": {"set_deg": 90, "kn": 0.5},
+            "at": 3_600_000
+        });
+        let req: crate::SearchAreaRequest = serde_json::from_value(request.clone()).unwrap();
+        let plan = crate::plan_search_area(&req, Some(&contact), None).unwrap();
+        i.execute(
+            Action::SearchArea {
+                request,
+                plan: Box::new(plan.response.clone()),
+            },
+            "x",
+            5,
+            5,
+        )
+        .unwrap();
+        let preq: crate::PatternRequest = serde_json::from_value(json!({
+            "asset": 247_000_001, "pattern": "expanding_square", "csp": plan.response.datum,
+            "sweep": {"object": "person_in_water", "unit": "small_vessel", "visibility_nm": 5},
+            "speed_kn": 10, "start": 3_600_000
+        }))
+        .unwrap();
+        let pattern = crate::generate_pattern(&preq).unwrap();
+        let a = Action::SearchPattern {
+            pattern: Box::new(pattern.clone()),
+            sweep_width_nm: 0.5,
+        };
+        let e = i.execute(a.clone(), "x", 6, 6).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Conflict, "{e}");
+        i.execute(
+            Action::AssignAsset {
+                asset: Asset::vessel(247_000_001, None),
+            },
+            "x",
+            7,
+            7,
+        )
+        .unwrap();
+        i.execute(a, "x", 8, 8).unwrap();
+        assert_eq!(i.search_areas.len(), 1);
+        assert_eq!(i.patterns[0].pattern, pattern);
+        // Through JSON (the store) and back: the same incident (to the
+        // last bit or so: serde_json's default float parsing is not
+        // always correctly rounded).
+        let stored: Vec<LogEntry> = i
+            .log
+            .iter()
+            .map(|e| LogEntry {
+                action: serde_json::from_str(&serde_json::to_string(&e.action).unwrap()).unwrap(),
+                ..e.clone()
+            })
+            .collect();
+        let r = Incident::restore("i-1", &stored).unwrap();
+        assert_eq!((r.version, r.status), (i.version, i.status));
+        assert_eq!(r.search_areas.len(), 1);
+        let (a, b) = (&r.patterns[0].pattern, &i.patterns[0].pattern);
+        assert_eq!(
+            (a.kind, a.asset, a.start_ms, a.waypoints.len()),
+            (b.kind, b.asset, b.start_ms, b.waypoints.len())
+        );
+        for (x, y) in a.waypoints.iter().zip(&b.waypoints) {
+            assert!((x.position.lat - y.position.lat).abs() < 1e-12);
+            assert!((x.position.lon - y.position.lon).abs() < 1e-12);
+            assert_eq!(x.time_ms, y.time_ms);
+        }
+        assert_eq!(a.sweep.as_ref().unwrap().source, crate::sweep_width::SOURCE);
+        assert!(
+            (r.search_areas[0].plan.radius_nm - i.search_areas[0].plan.radius_nm).abs() < 1e-12
+        );
+        let v = i.to_json();
+        assert_eq!(v["patterns"][0]["n"], 1);
+        assert_eq!(v["search_areas"][0]["n"], 1);
+        let last = &v["log"][v["log"].as_array().unwrap().len() - 1];
+        assert_eq!(last["action"], "search_pattern");
+        assert_eq!(last["n"], 1);
+        assert!(last["text"].as_str().unwrap().starts_with("SS 247000001"));
+        assert!(last.get("waypoints").is_none(), "summarised: {last}");
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub struct PatternRequest {
 }
 
 /// One waypoint with its planned time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Waypoint {
     /// From 0 (the start of the first leg).
     pub seq: usize,
@@ -165,8 +165,9 @@ impl Waypoint {
     }
 }
 
-/// A planned pattern.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A planned pattern (serialised whole in the incident log, so a stored
+/// pattern is delivered exactly as it was planned).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pattern {
     pub kind: PatternKind,
     pub asset: Option<u32>,

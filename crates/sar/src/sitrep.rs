@@ -220,6 +220,15 @@ fn action_text(a: &Action) -> Option<String> {
         Action::UnlinkVessel { .. } => return None,
         Action::Note { text } => text.clone(),
         Action::Retitle { title } => format!("case retitled: {title}"),
+        Action::SearchArea { plan, .. } => {
+            format!("search area computed: {}", describe_search_area(plan))
+        }
+        Action::SearchPattern { pattern, .. } => {
+            format!(
+                "search pattern planned: {}",
+                crate::incident::describe_pattern(pattern)
+            )
+        }
     })
 }
 

@@ -142,7 +142,7 @@ pub fn weather_factor(target: &str, wind_kn: f64) -> f64 {
 }
 
 /// A sweep width with how it was obtained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepWidth {
     pub object: String,
     pub target: String,
@@ -155,7 +155,13 @@ pub struct SweepWidth {
     pub sweep_width_nm: f64,
     /// For a coverage factor of 1.
     pub track_spacing_nm: f64,
+    /// Always [`SOURCE`] (read back as such from a stored pattern).
+    #[serde(skip_deserializing, default = "source")]
     pub source: &'static str,
+}
+
+fn source() -> &'static str {
+    SOURCE
 }
 
 /// The corrected sweep width for a leeway object category (its

@@ -107,9 +107,10 @@ proptest! {
         let h = hours as f64;
         let slack = (off_dw + off_cw) * h + 1e-3 * (kn * h).max(1.0);
         prop_assert!((distance_nm(lkp, t.datum()) - kn * h).abs() <= slack);
-        // (Within 1 %: meridians spread going south, so two datums side by
-        // side moving downwind drift apart a little on the sphere.)
-        prop_assert!(t.divergence_nm() <= off_cw * h * (1.0 + 1e-2) + 1e-9);
+        // (Within 5 %: meridians converge or spread as the current carries
+        // both datums north or south over up to 48 h and 150 NM, so two
+        // datums side by side drift apart a little on the sphere.)
+        prop_assert!(t.divergence_nm() <= off_cw * h * 1.05 + 1e-6);
         if obj.dw_offset_cms <= 0.0 && obj.cwr_offset_cms <= 0.0 && obj.cwl_offset_cms >= 0.0 {
             prop_assert!(t.leeway_kn < 1e-12 && t.divergence_nm() < 1e-9);
         }

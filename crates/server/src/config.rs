@@ -23,6 +23,13 @@
 //! [state]                            # durable state (SQLite, WAL)
 //! database = "data/lookout.db"       # default: lookout.db in --state-dir
 //!
+//! [[sar.rcc]]                        # rescue coordination centres (SITREPs,
+//! name = "RCC Malta"                 # the incident's `rcc`)
+//! phone = "+356 0000 0000"
+//! email = "rcc@example.mt"
+//! mmsi = 2480001
+//! sar_region = "malta_srr"           # id of its zone of kind sar_region
+//!
 //! [demo]                             # served when no source is configured
 //! scenario = "config/scenarios/central-med.toml"
 //! speed = 10
@@ -77,6 +84,68 @@ pub struct LookoutConfig {
     /// feeds and a recorder): `[snapshot]`, see `crate::snapshot`.
     #[serde(default)]
     pub snapshot: crate::snapshot::SnapshotConfig,
+    /// Search and rescue: the rescue coordination centres (`[sar]`,
+    /// `[[sar.rcc]]`).
+    #[serde(default)]
+    pub sar: SarConfig,
+}
+
+/// `[sar]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SarConfig {
+    /// `[[sar.rcc]]`: the rescue coordination centres. An incident's RCC
+    /// is the one whose `sar_region` zone contains the incident's position
+    /// (shown with the incident, and the originator of its SITREPs); an
+    /// entry without `sar_region` is the RCC for positions in no listed
+    /// region.
+    #[serde(default)]
+    pub rcc: Vec<RccConfig>,
+}
+
+/// One rescue coordination centre.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RccConfig {
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Its coast station MMSI (00 prefix) or another identity.
+    #[serde(default)]
+    pub mmsi: Option<u32>,
+    /// The id of its search and rescue region: a zone of kind
+    /// `sar_region` (a zone file's or one created over the API).
+    #[serde(default)]
+    pub sar_region: Option<String>,
+}
+
+impl SarConfig {
+    /// Names present, one RCC per region, at most one without a region.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut regions = std::collections::BTreeSet::new();
+        let mut defaults = 0;
+        for r in &self.rcc {
+            if r.name.trim().is_empty() || r.name.chars().count() > 200 {
+                return Err("sar.rcc: name must be 1..200 characters".into());
+            }
+            if r.mmsi.is_some_and(|m| m == 0 || m > 999_999_999) {
+                return Err(format!("sar.rcc {:?}: mmsi must be 1..999999999", r.name));
+            }
+            match &r.sar_region {
+                Some(z) if !regions.insert(z.as_str()) => {
+                    return Err(format!("sar.rcc: two RCCs for the sar_region {z:?}"))
+                }
+                Some(_) => {}
+                None => defaults += 1,
+            }
+        }
+        if defaults > 1 {
+            return Err("sar.rcc: at most one RCC without a sar_region (the default)".into());
+        }
+        Ok(())
+    }
 }
 
 /// `[state]`: where durable state lives.
@@ -175,6 +244,7 @@ impl LookoutConfig {
         self.ingest.validate().map_err(|e| e.to_string())?;
         self.bus.validate()?;
         self.share.validate()?;
+        self.sar.validate()?;
         alert_sinks::config::validate_all(&self.sinks_with_outbox(Path::new("data/lookout.db")))
             .map_err(|e| e.to_string())?;
         if !(self.demo.speed > 0.0 && self.demo.speed.is_finite()) {
@@ -260,6 +330,33 @@ mod tests {
             Path::new("data/lookout.db")
         );
         cfg.check().unwrap();
+    }
+
+    #[test]
+    fn rescue_centres_by_region() {
+        let cfg: LookoutConfig = toml::from_str(
+            r#"
+            [[sar.rcc]]
+            name = "RCC Malta"
+            phone = "+356 0000 0000"
+            mmsi = 2480001
+            sar_region = "malta_srr"
+            [[sar.rcc]]
+            name = "MRCC Roma"
+            "#,
+        )
+        .unwrap();
+        cfg.check().unwrap();
+        assert_eq!(cfg.sar.rcc[0].sar_region.as_deref(), Some("malta_srr"));
+        assert_eq!(cfg.sar.rcc[1].sar_region, None);
+        let two: LookoutConfig = toml::from_str(
+            "[[sar.rcc]]\nname = \"a\"\nsar_region = \"z\"\n[[sar.rcc]]\nname = \"b\"\nsar_region = \"z\"\n",
+        )
+        .unwrap();
+        assert!(two.check().unwrap_err().contains("two RCCs"));
+        assert!(
+            toml::from_str::<LookoutConfig>("[[sar.rcc]]\nname = \"a\"\nfax = \"1\"\n").is_err()
+        );
     }
 
     #[test]

@@ -102,7 +102,9 @@ impl Server {
         let db_path = cfg.state_database(&opts.state_dir);
         let store = Arc::new(Store::open(&db_path).map_err(|e| e.to_string())?);
         import_legacy_zones(&opts.state_dir, &store)?;
-        let sar_book = SarBook::load(&store).map_err(|e| format!("{}: {e}", db_path.display()))?;
+        let sar_book = SarBook::load(&store)
+            .map_err(|e| format!("{}: {e}", db_path.display()))?
+            .with_rcc(cfg.sar.rcc.clone());
         let acks = AckMemory::load(&store).map_err(|e| format!("{}: {e}", db_path.display()))?;
         let (contacts, incidents) = sar_book.counts();
         tracing::info!(path = %db_path.display(), contacts, incidents, acknowledgements = acks.len(), "state database open");

@@ -24,16 +24,28 @@
 //! situation whose alert had not cleared (the situation still going on) is
 //! applied again, with its original who, when and note.
 
+use crate::config::RccConfig;
 use crate::state::LiveState;
 use alerts::{Alert, AlertState};
+use broadcast::api::{PatternFormat, Planned, SitrepAnswer};
 use broadcast::{ApiError, SarApi, VesselView};
+use sar::coverage::{coverage, cumulative_pod, AssetTrack};
+use sar::drift::{current_from_nearest_beacon, is_drifting_beacon, TrackPoint};
+use sar::export;
+use sar::geojson::polygons_from_geojson;
+use sar::incident::PlannedPattern;
 use sar::intercept::{rank, InterceptModel, Pursuer, Target};
+use sar::patterns::{parallel_sweep_for_area, PatternKind, PatternRequest};
+use sar::search_area::{SearchArea, SearchAreaRequest};
+use sar::sitrep::{describe_search_area, sitrep, Priority, Rcc, SitrepOptions};
+use sar::sweep_width::sweep_width;
 use sar::{
-    Action, Contact, ContactStatus, ErrorKind, Incident, IncidentStatus, LatLon, SarError,
-    Sighting, SourceKind,
+    generate_pattern, Action, Asset, Contact, ContactStatus, ErrorKind, Incident, IncidentStatus,
+    LatLon, SarError, Sighting, SourceKind,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use spatial_index::{VesselClass, ZoneKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,6 +58,8 @@ pub struct SarBook {
     incidents: BTreeMap<String, Incident>,
     next_contact: u64,
     next_incident: u64,
+    /// The rescue coordination centres of the configuration (`[[sar.rcc]]`).
+    rcc: Vec<RccConfig>,
 }
 
 fn id_number(id: &str) -> u64 {
@@ -72,7 +86,14 @@ impl SarBook {
             next_incident: incidents.keys().map(|k| id_number(k)).max().unwrap_or(0) + 1,
             contacts,
             incidents,
+            rcc: Vec::new(),
         })
+    }
+
+    /// With the rescue coordination centres of the configuration.
+    pub fn with_rcc(mut self, rcc: Vec<RccConfig>) -> SarBook {
+        self.rcc = rcc;
+        self
     }
 
     pub fn counts(&self) -> (usize, usize) {
@@ -558,6 +579,12 @@ impl LiveState {
                 Ok(())
             }
             Action::Create { .. } => Err(bad("create is POST /api/incidents")),
+            Action::SearchArea { .. } => Err(bad(
+                "a search area is computed by POST /api/incidents/{id}/search-area",
+            )),
+            Action::SearchPattern { .. } => Err(bad(
+                "a search pattern is planned by POST /api/incidents/{id}/patterns",
+            )),
             _ => Ok(()),
         }
     }
@@ -768,8 +795,25 @@ impl SarApi for LiveState {
         ))
     }
 
+    /// The incident, with the search and rescue region its position lies
+    /// in and that region's RCC (`[[sar.rcc]]`) when known.
     fn incident(&self, id: &str) -> Option<Value> {
-        self.book().incidents.get(id).map(Incident::to_json)
+        let (mut v, pos, rccs) = {
+            let book = self.book();
+            let i = book.incidents.get(id)?;
+            (i.to_json(), incident_position(&book, i), book.rcc.clone())
+        };
+        let pos = pos.or_else(|| self.linked_vessel_position(id));
+        if let Some(pos) = pos {
+            let (region, rcc) = self.region_and_rcc(pos, &rccs);
+            if let Some((zid, name)) = region {
+                v["sar_region"] = json!({"id": zid, "name": name});
+            }
+            if let Some(r) = rcc {
+                v["rcc"] = rcc_json(r);
+            }
+        }
+        Some(v)
     }
 
     fn create_incident(&self, who: &str, body: Value) -> Result<Value, ApiError> {
@@ -897,5 +941,579 @@ impl SarApi for LiveState {
         let mut v = self.intercepts(&targets, &exclude, &assigned, k);
         v["incident"] = json!(id);
         Ok(v)
+    }
+
+    // ---- search planning (issue 17, docs/sar.md) ----
+
+    fn plan_search_area(&self, id: &str, who: &str, body: Value) -> Result<Planned, ApiError> {
+        let req: SearchAreaRequest =
+            serde_json::from_value(body.clone()).map_err(|e| bad(format!("body: {e}")))?;
+        // The LKP is `lkp`, else the latest sighting of the contact named,
+        // else of the incident's most recently sighted contact.
+        let contact: Option<Contact> = {
+            let book = self.book();
+            let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+            match (&req.contact, &req.lkp) {
+                (Some(c), _) => Some(
+                    book.contacts
+                        .get(c)
+                        .cloned()
+                        .ok_or_else(|| ApiError::new(404, format!("no contact {c:?}")))?,
+                ),
+                (None, Some(_)) => None,
+                (None, None) => Some(
+                    inc.contacts
+                        .iter()
+                        .filter_map(|c| book.contacts.get(c))
+                        .max_by_key(|c| c.latest().time_ms)
+                        .cloned()
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                409,
+                                format!("incident {id} has no contact: give contact (c-…) or lkp"),
+                            )
+                        })?,
+                ),
+            }
+        };
+        let lkp = match (&req.lkp, &contact) {
+            (Some(l), _) => LatLon::new(l.lat, l.lon),
+            (None, Some(c)) => c.latest().position(),
+            (None, None) => return Err(bad("a contact or an lkp is required")),
+        };
+        // No current given: measured by the nearest drifting AIS-SART/MOB.
+        let observed = match req.current {
+            Some(_) => None,
+            None => current_from_nearest_beacon(
+                lkp,
+                req.at.min(self.now_ms()),
+                &self.beacon_tracks(lkp),
+                BEACON_RADIUS_NM,
+                BEACON_WINDOW_MS,
+            ),
+        };
+        let plan = sar::search_area::plan_search_area(
+            &req,
+            contact.as_ref(),
+            observed.map(|(_, o)| o.current),
+        )
+        .map_err(plan_failure)?;
+        let current = match (req.current, observed) {
+            (Some(c), _) => json!({"set_deg": c.set_deg, "kn": c.kn, "source": "given"}),
+            (None, Some((mmsi, o))) => json!({
+                "set_deg": o.current.set_deg, "kn": o.current.kn, "source": "beacon",
+                "mmsi": mmsi, "span_min": o.span_ms as f64 / 60_000.0, "points": o.points,
+            }),
+            (None, None) => Value::Null,
+        };
+        let mut response = plan.response;
+        let contact_id = contact.map(|c| c.id);
+        let next = self.commit(id, who, |_, inc| {
+            if let Value::Object(p) = &mut response.area["properties"] {
+                p.insert("n".into(), json!(inc.search_areas.len() + 1));
+                p.insert("incident".into(), json!(id));
+                p.insert("contact".into(), json!(contact_id));
+                p.insert("current".into(), current);
+            }
+            let mut actions = Vec::new();
+            if let Some(c) = contact_id.as_ref().filter(|c| !inc.contacts.contains(c)) {
+                actions.push(Action::LinkContact {
+                    contact_id: c.clone(),
+                });
+            }
+            actions.push(Action::SearchArea {
+                request: body,
+                plan: Box::new(response),
+            });
+            Ok(actions)
+        })?;
+        let stored = next.search_areas.last().ok_or_else(|| storage("no area"))?;
+        Ok(Planned {
+            answer: serde_json::to_value(&stored.plan).map_err(storage)?,
+            incident: next.to_json(),
+        })
+    }
+
+    fn search_area(&self, id: &str, n: Option<usize>) -> Result<Value, ApiError> {
+        let book = self.book();
+        let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+        let a = match n {
+            None => inc.search_areas.last(),
+            Some(n) => n.checked_sub(1).and_then(|k| inc.search_areas.get(k)),
+        };
+        let a = a.ok_or_else(|| match n {
+            None => ApiError::new(404, format!("incident {id} has no search area")),
+            Some(n) => ApiError::new(404, format!("incident {id} has no search area {n}")),
+        })?;
+        serde_json::to_value(&a.plan).map_err(storage)
+    }
+
+    fn plan_pattern(&self, id: &str, who: &str, mut body: Value) -> Result<Planned, ApiError> {
+        let obj = body
+            .as_object_mut()
+            .ok_or_else(|| bad("the body must be a JSON object"))?;
+        // Lookout's own fields (the rest is the model's PatternRequest).
+        let sweep_width_nm = match obj.remove("sweep_width_nm") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .filter(|w| w.is_finite() && *w > 0.0 && *w <= 50.0)
+                    .ok_or_else(|| bad("sweep_width_nm must be a number above 0, at most 50"))?,
+            ),
+        };
+        let fill = match obj.remove("fill_area") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::Bool(true)) => true,
+            Some(_) => return Err(bad("fill_area must be true or false")),
+        };
+        if fill {
+            // Laid out from the area; a csp given is not used.
+            obj.insert("csp".into(), json!({"lat": 0.0, "lon": 0.0}));
+        }
+        let req: PatternRequest =
+            serde_json::from_value(body).map_err(|e| bad(format!("body: {e}")))?;
+        if req.asset.is_none() && req.asset_name.is_none() {
+            return Err(bad(
+                "asset (the MMSI of a unit assigned to the incident) is required",
+            ));
+        }
+        let pattern = if fill {
+            if req.pattern != PatternKind::Parallel {
+                return Err(bad("fill_area is for a parallel sweep (pattern: parallel)"));
+            }
+            let area = {
+                let book = self.book();
+                let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+                let a = inc.search_areas.last().ok_or_else(|| no_search_area(id))?;
+                SearchArea::new(
+                    a.plan.datums.left,
+                    a.plan.datums.right,
+                    a.plan.radius_nm,
+                    a.plan.drift.deg,
+                )
+            };
+            let sweep = match (&req.sweep, req.spacing_nm) {
+                (Some(s), None) => Some(
+                    sweep_width(&s.object, s.unit, s.visibility_nm, s.wind_kn, s.fatigued)
+                        .map_err(plan_failure)?,
+                ),
+                _ => None,
+            };
+            let spacing = req
+                .spacing_nm
+                .or(sweep.as_ref().map(|w| w.track_spacing_nm))
+                .ok_or_else(|| bad("spacing_nm (or sweep) is required"))?;
+            let mut p = parallel_sweep_for_area(&area, spacing, req.speed_kn, req.start, req.asset)
+                .map_err(plan_failure)?;
+            p.asset_name = req.asset_name.clone();
+            p.sweep = sweep;
+            p
+        } else {
+            generate_pattern(&req).map_err(plan_failure)?
+        };
+        // The sweep width its coverage is computed with: given, else the
+        // table's (with `sweep`), else the track spacing (S = W: C = 1).
+        let w = sweep_width_nm
+            .or(pattern.sweep.as_ref().map(|s| s.sweep_width_nm))
+            .unwrap_or(pattern.spacing_nm);
+        if w <= 0.0 {
+            // A sector search or a single track line has no spacing.
+            return Err(bad(
+                "this pattern has no track spacing: give sweep (from the sweep-width table) or sweep_width_nm for its coverage",
+            ));
+        }
+        let next = self.commit(id, who, move |_, inc| {
+            let mut pattern = pattern;
+            if pattern.asset_name.is_none() && pattern.asset.is_some() {
+                pattern.asset_name = inc
+                    .assets
+                    .iter()
+                    .find(|a| a.asset.mmsi == pattern.asset)
+                    .and_then(|a| a.asset.name.clone());
+            }
+            Ok(vec![Action::SearchPattern {
+                pattern: Box::new(pattern),
+                sweep_width_nm: w,
+            }])
+        })?;
+        let n = next.patterns.len();
+        let p = next.patterns.last().ok_or_else(|| storage("no pattern"))?;
+        Ok(Planned {
+            answer: pattern_feature(id, n, p),
+            incident: next.to_json(),
+        })
+    }
+
+    fn patterns(&self, id: &str) -> Result<Value, ApiError> {
+        let book = self.book();
+        let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+        Ok(json!({
+            "type": "FeatureCollection",
+            "features": inc.patterns.iter().enumerate()
+                .map(|(k, p)| pattern_feature(id, k + 1, p))
+                .collect::<Vec<_>>(),
+        }))
+    }
+
+    fn pattern(&self, id: &str, n: usize, format: PatternFormat) -> Result<String, ApiError> {
+        let book = self.book();
+        let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+        let p = n
+            .checked_sub(1)
+            .and_then(|k| inc.patterns.get(k))
+            .ok_or_else(|| ApiError::new(404, format!("incident {id} has no pattern {n}")))?;
+        Ok(match format {
+            PatternFormat::GeoJson => pattern_feature(id, n, p).to_string(),
+            PatternFormat::Gpx => export::to_gpx(&p.pattern),
+            PatternFormat::Kml => export::to_kml(&p.pattern),
+            PatternFormat::Nmea => export::nmea_text(&p.pattern, &format!("{id}-{n}")),
+        })
+    }
+
+    fn coverage(&self, id: &str, until_ms: Option<i64>) -> Result<Value, ApiError> {
+        let until = until_ms.unwrap_or_else(|| self.now_ms());
+        let inc = {
+            let book = self.book();
+            book.incidents
+                .get(id)
+                .cloned()
+                .ok_or_else(|| no_incident(id))?
+        };
+        if inc.search_areas.is_empty() {
+            return Err(ApiError::new(
+                409,
+                format!(
+                    "incident {id} has no search area: POST /api/incidents/{id}/search-area first"
+                ),
+            ));
+        }
+        // Each search area is one search: the assets of the patterns
+        // planned after it (before the next area), tracks from their
+        // pattern's start until the next area was computed (the current
+        // one: until `until`).
+        let mut pods = Vec::new();
+        let mut current = None;
+        for (k, area) in inc.search_areas.iter().enumerate() {
+            let following = inc.search_areas.get(k + 1);
+            let end = following.map_or(until, |a| a.time_ms.min(until));
+            let polys = polygons_from_geojson(&area.plan.area).map_err(plan_failure)?;
+            let mut assets: Vec<(Asset, i64, f64)> = Vec::new();
+            for p in inc
+                .patterns
+                .iter()
+                .filter(|p| p.seq > area.seq && following.is_none_or(|a| p.seq < a.seq))
+            {
+                let asset = Asset {
+                    mmsi: p.pattern.asset,
+                    name: p.pattern.asset_name.clone(),
+                };
+                match assets.iter_mut().find(|(a, _, _)| same_asset(a, &asset)) {
+                    Some(e) => {
+                        e.1 = e.1.min(p.pattern.start_ms);
+                        e.2 = p.sweep_width_nm;
+                    }
+                    None => assets.push((asset, p.pattern.start_ms, p.sweep_width_nm)),
+                }
+            }
+            let tracks: Vec<AssetTrack> = assets
+                .into_iter()
+                .map(|(asset, since_ms, w)| AssetTrack {
+                    points: self.asset_track(asset.mmsi, end),
+                    asset,
+                    sweep_width_nm: w,
+                    since_ms,
+                })
+                .collect();
+            let report = coverage(&polys, &tracks, end).map_err(plan_failure)?;
+            pods.push(report.pod);
+            current = Some((k + 1, report));
+        }
+        let (n, report) = current.ok_or_else(|| no_search_area(id))?;
+        let mut v = serde_json::to_value(&report).map_err(storage)?;
+        v["incident"] = json!(id);
+        v["search_area"] = json!(n);
+        v["until"] = json!(sar::contact::format_time(until));
+        v["cumulative_pod"] = json!(cumulative_pod(&pods));
+        Ok(v)
+    }
+
+    fn sitrep(&self, id: &str, options: Value) -> Result<SitrepAnswer, ApiError> {
+        let get = |k: &str| options.get(k).and_then(Value::as_str).map(str::to_string);
+        let number = match get("number") {
+            None => 1,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=9999).contains(n))
+                .ok_or_else(|| bad("number must be 1..9999"))?,
+        };
+        let persons = get("persons")
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| bad("persons must be a whole number"))
+            })
+            .transpose()?;
+        let priority: Priority = match get("priority") {
+            None => Priority::default(),
+            Some(v) => serde_json::from_value(json!(v))
+                .map_err(|_| bad("priority is distress, urgency, safety or routine"))?,
+        };
+        let (inc, contacts, pos, rccs) = {
+            let book = self.book();
+            let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+            let contacts: Vec<Contact> = inc
+                .contacts
+                .iter()
+                .filter_map(|c| book.contacts.get(c).cloned())
+                .collect();
+            (
+                inc.clone(),
+                contacts,
+                incident_position(&book, inc),
+                book.rcc.clone(),
+            )
+        };
+        let pos = pos.or_else(|| self.linked_vessel_position(id));
+        let (region, rcc) = match pos {
+            Some(p) => self.region_and_rcc(p, &rccs),
+            None => (None, None),
+        };
+        let rcc = rcc.map(rcc_of).unwrap_or_else(|| Rcc {
+            name: "RCC not configured ([[sar.rcc]])".into(),
+            ..Rcc::default()
+        });
+        let latest = inc.search_areas.last();
+        let opts = SitrepOptions {
+            number,
+            time_ms: self.now_ms(),
+            priority,
+            to: get("to"),
+            persons,
+            nature: get("nature"),
+            assistance_required: get("assistance_required"),
+            weather: get("weather").or_else(|| latest.and_then(|a| weather_of(&a.request))),
+            search_area: get("search_area")
+                .or_else(|| latest.map(|a| describe_search_area(&a.plan))),
+            future_plans: get("future_plans"),
+            additional_information: get("additional_information"),
+        };
+        let s = sitrep(&inc, &contacts, &rcc, &opts);
+        let mut json = serde_json::to_value(&s).map_err(storage)?;
+        if let Some((zid, name)) = region {
+            json["sar_region"] = json!({"id": zid, "name": name});
+        }
+        Ok(SitrepAnswer {
+            text: s.to_text(),
+            json,
+        })
+    }
+}
+
+// ---- search planning helpers ----
+
+/// How far from the LKP a drifting AIS-SART/MOB/EPIRB-AIS is used to
+/// measure the current, NM.
+pub(crate) const BEACON_RADIUS_NM: f64 = 10.0;
+/// Its positions used: the last three hours before the time of interest
+/// (or the picture's clock, whichever is earlier).
+pub(crate) const BEACON_WINDOW_MS: i64 = 3 * 3_600_000;
+
+/// A refused planning request: bad input 400, an unknown id 404, a
+/// conflict with the incident's state 409.
+fn plan_failure(e: SarError) -> ApiError {
+    let status = match e.kind {
+        ErrorKind::Invalid => 400,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
+    };
+    ApiError::new(status, e.message)
+}
+
+fn no_incident(id: &str) -> ApiError {
+    ApiError::new(404, format!("no incident {id:?}"))
+}
+
+fn no_search_area(id: &str) -> ApiError {
+    ApiError::new(
+        409,
+        format!("incident {id} has no search area: POST /api/incidents/{id}/search-area first"),
+    )
+}
+
+/// Same MMSI, or (without MMSIs) the same name.
+fn same_asset(a: &Asset, b: &Asset) -> bool {
+    match (a.mmsi, b.mmsi) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.name == b.name,
+        _ => false,
+    }
+}
+
+/// Where the incident is: the latest sighting of its contacts, else its
+/// current search area's datum.
+fn incident_position(book: &SarBook, i: &Incident) -> Option<LatLon> {
+    i.contacts
+        .iter()
+        .filter_map(|c| book.contacts.get(c))
+        .max_by_key(|c| c.latest().time_ms)
+        .map(|c| c.latest().position())
+        .or_else(|| i.search_areas.last().map(|a| a.plan.datum))
+}
+
+fn rcc_json(r: &RccConfig) -> Value {
+    json!({
+        "name": r.name,
+        "phone": r.phone,
+        "email": r.email,
+        "mmsi": r.mmsi,
+        "sar_region": r.sar_region,
+    })
+}
+
+fn rcc_of(r: &RccConfig) -> Rcc {
+    Rcc {
+        name: r.name.clone(),
+        phone: r.phone.clone(),
+        email: r.email.clone(),
+        mmsi: r.mmsi,
+    }
+}
+
+/// "wind 330T 15 kn" from a search-area request (its latest wind).
+fn weather_of(request: &Value) -> Option<String> {
+    let w = match &request["wind"] {
+        Value::Array(list) => list.last()?,
+        o @ Value::Object(_) => o,
+        _ => return None,
+    };
+    let (from, kn) = (w["from_deg"].as_f64()?, w["kn"].as_f64()?);
+    Some(format!(
+        "wind {from:03.0}T {kn:.0} kn (search planning input)"
+    ))
+}
+
+/// A stored pattern as its Feature, numbered.
+fn pattern_feature(id: &str, n: usize, p: &PlannedPattern) -> Value {
+    let mut f = p.pattern.to_feature();
+    if let Value::Object(props) = &mut f["properties"] {
+        props.insert("n".into(), json!(n));
+        props.insert("incident".into(), json!(id));
+        props.insert("sweep_width_nm".into(), json!(p.sweep_width_nm));
+        props.insert(
+            "planned".into(),
+            json!(sar::contact::format_time(p.time_ms)),
+        );
+        props.insert("planned_by".into(), json!(p.who));
+    }
+    f
+}
+
+impl LiveState {
+    /// The position of the first linked vessel the picture knows.
+    fn linked_vessel_position(&self, id: &str) -> Option<LatLon> {
+        let vessels = self.book().incidents.get(id)?.vessels.clone();
+        vessels
+            .iter()
+            .find_map(|m| self.vessel_view(*m))
+            .map(|v| LatLon::new(v.lat, v.lon))
+    }
+
+    /// The search and rescue region (zone of kind `sar_region`) at `pos`
+    /// — one with an RCC configured if several — and its RCC, else the
+    /// RCC configured without a region.
+    fn region_and_rcc<'a>(
+        &self,
+        pos: LatLon,
+        rccs: &'a [RccConfig],
+    ) -> (Option<(String, String)>, Option<&'a RccConfig>) {
+        let regions: Vec<(String, String)> = {
+            let p = self.picture();
+            let zones = p.zones();
+            let mut at = Vec::new();
+            zones.zones_at(pos.lat, pos.lon, &mut at);
+            at.iter()
+                .filter_map(|&i| zones.zones().get(i as usize))
+                .filter(|z| z.kind == ZoneKind::SarRegion)
+                .map(|z| (z.id.to_string(), z.name.clone()))
+                .collect()
+        };
+        let found = regions.iter().find_map(|(zid, name)| {
+            rccs.iter()
+                .find(|r| r.sar_region.as_deref() == Some(zid.as_str()))
+                .map(|r| ((zid.clone(), name.clone()), r))
+        });
+        match found {
+            Some((region, r)) => (Some(region), Some(r)),
+            None => (
+                regions.into_iter().next(),
+                rccs.iter().find(|r| r.sar_region.is_none()),
+            ),
+        }
+    }
+
+    /// Planning actions on an incident as one write, in the order of every
+    /// write (check and apply to a copy, commit, then keep): `build` makes
+    /// them from the incident as it is under the book's lock.
+    fn commit(
+        &self,
+        id: &str,
+        who: &str,
+        build: impl FnOnce(&SarBook, &Incident) -> Result<Vec<Action>, ApiError>,
+    ) -> Result<Incident, ApiError> {
+        let store = self.store()?;
+        let now = self.now_ms();
+        let recorded = wall_ms();
+        let mut book = self.book();
+        let inc = book.incidents.get(id).ok_or_else(|| no_incident(id))?;
+        let actions = build(&book, inc)?;
+        let mut next = inc.clone();
+        let mut entries = Vec::new();
+        for a in actions {
+            entries.extend(next.execute(a, who, now, recorded).map_err(plan_failure)?);
+        }
+        store.append_incident(&next, &entries).map_err(storage)?;
+        book.incidents.insert(id.to_string(), next.clone());
+        Ok(next)
+    }
+
+    /// Tracks of the drifting AIS-SART/MOB/EPIRB-AIS devices within
+    /// [`BEACON_RADIUS_NM`] of `near`.
+    fn beacon_tracks(&self, near: LatLon) -> Vec<(u32, Vec<TrackPoint>)> {
+        let p = self.picture();
+        p.within_radius(near.lat, near.lon, BEACON_RADIUS_NM)
+            .into_iter()
+            .filter(|(v, _)| {
+                matches!(
+                    v.class,
+                    VesselClass::AisSart | VesselClass::Mob | VesselClass::EpirbAis
+                ) || is_drifting_beacon(v.mmsi)
+            })
+            .map(|(v, _)| {
+                let points = v
+                    .track
+                    .points()
+                    .map(|t| TrackPoint::new(t.time_ms, f64::from(t.lat), f64::from(t.lon)))
+                    .collect();
+                (v.mmsi, points)
+            })
+            .collect()
+    }
+
+    /// An asset's track in the picture up to `until_ms` (none for a unit
+    /// without an MMSI or unknown to the picture).
+    fn asset_track(&self, mmsi: Option<u32>, until_ms: i64) -> Vec<TrackPoint> {
+        let Some(m) = mmsi else {
+            return Vec::new();
+        };
+        let p = self.picture();
+        p.vessel(m)
+            .map(|v| {
+                v.track
+                    .points()
+                    .filter(|t| t.time_ms <= until_ms)
+                    .map(|t| TrackPoint::new(t.time_ms, f64::from(t.lat), f64::from(t.lon)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
