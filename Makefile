@@ -15,7 +15,7 @@ build:
 
 ## Install what the tests need (Debian packages, as root) and run every test.
 test: test-deps build
-	$(CARGO) test --workspace --lib --bins --tests
+	FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) FUZZ_CASES=$(FUZZ_QUICK_CASES) $(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	$(MAKE) lint
 	$(MAKE) web-test
@@ -41,12 +41,34 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Fuzz the framing + decode path for FUZZ_SECONDS (default 60) with cargo-fuzz.
+## Fuzz every parser of outside input (fuzz/README.md): the AIS decoder, TAG
+## blocks, zone GeoJSON, WebSocket client messages, HTTP JSON bodies (and the
+## SAR bodies end to end) and the config file. The stable harness (property
+## tests, crates/*/tests/fuzz_*.rs) runs each target for FUZZ_SECONDS (default
+## 60) or FUZZ_CASES cases (default 200000), whichever ends first. When a
+## nightly toolchain is already installed (`cargo +nightly` works; none is
+## downloaded), the cargo-fuzz decoder target in fuzz/ runs as well for
+## FUZZ_SECONDS (cargo-fuzz is installed if missing; skipped if that fails).
+## `make fuzz-quick`: every target for a few seconds, as `make test` does.
 FUZZ_SECONDS ?= 60
+FUZZ_CASES ?= 200000
+FUZZ_QUICK_SECONDS ?= 2
+FUZZ_QUICK_CASES ?= 1000
+FUZZ_TARGETS = -p lookout-ais -p spatial-index -p broadcast -p server --test 'fuzz_*'
+.PHONY: fuzz-quick
 fuzz:
-	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
-	mkdir -p fuzz/corpus/decode_line
-	cd fuzz && $(CARGO) +nightly fuzz run decode_line corpus/decode_line seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test $(FUZZ_TARGETS) -- --nocapture
+	@if $(CARGO) +nightly --version >/dev/null 2>&1; then \
+	  { command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked; } && \
+	  mkdir -p fuzz/corpus/decode_line && cd fuzz && \
+	  $(CARGO) +nightly fuzz run decode_line corpus/decode_line seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  || { s=$$?; command -v cargo-fuzz >/dev/null 2>&1 && exit $$s; echo "cargo-fuzz could not be installed: decoder fuzzed by the stable harness only"; }; \
+	else \
+	  echo "no nightly toolchain: cargo-fuzz skipped, decoder fuzzed by the stable harness only"; \
+	fi
+
+fuzz-quick:
+	FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) FUZZ_CASES=$(FUZZ_QUICK_CASES) $(CARGO) test $(FUZZ_TARGETS)
 
 ## Library benchmarks (criterion) and the end-to-end decode comparison.
 bench:

@@ -733,9 +733,8 @@ pub fn write_gpsd_json(out: &mut Vec<u8>, d: &Decoded, opts: &JsonOptions) {
     }
     if opts.sentence_fields {
         w.key("talker");
-        w.out.push(b'"');
-        w.out.extend_from_slice(&d.talker);
-        w.out.push(b'"');
+        // Escaped: a hostile line may carry any two bytes as its talker.
+        write_str(w.out, &String::from_utf8_lossy(&d.talker));
         if let Some(c) = d.channel {
             w.key("channel");
             w.out.push(b'"');

@@ -40,6 +40,36 @@ pub struct AlertConfig {
     pub keep_closed: usize,
 }
 
+impl AlertConfig {
+    /// `zone_hysteresis_s` in milliseconds.
+    pub fn zone_hysteresis_ms(&self) -> i64 {
+        to_ms(self.zone_hysteresis_s, 1000)
+    }
+    /// `ais_gap_min` in milliseconds.
+    pub fn ais_gap_ms(&self) -> i64 {
+        to_ms(self.ais_gap_min, 60_000)
+    }
+    /// `loiter_min` in milliseconds.
+    pub fn loiter_ms(&self) -> i64 {
+        to_ms(self.loiter_min, 60_000)
+    }
+    /// `encounter_min` in milliseconds.
+    pub fn encounter_ms(&self) -> i64 {
+        to_ms(self.encounter_min, 60_000)
+    }
+    /// `jump_clear_min` in milliseconds.
+    pub fn jump_clear_ms(&self) -> i64 {
+        to_ms(self.jump_clear_min, 60_000)
+    }
+}
+
+/// A configured duration in milliseconds, saturating: a value too large
+/// for an `i64` of milliseconds (the config file may say anything) means
+/// "never", not an overflow.
+fn to_ms(v: u64, unit_ms: i64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX).saturating_mul(unit_ms)
+}
+
 impl Default for AlertConfig {
     fn default() -> Self {
         AlertConfig {

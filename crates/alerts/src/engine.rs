@@ -199,12 +199,10 @@ impl AlertEngine {
         self.now = now_ms;
         let cfg = &self.cfg;
         self.zone.tick(&mut self.book, cfg, p, now_ms);
-        self.gap
-            .tick(&mut self.book, p, now_ms, cfg.ais_gap_min as i64 * 60_000);
+        self.gap.tick(&mut self.book, p, now_ms, cfg.ais_gap_ms());
         self.loiter.tick(&mut self.book, cfg, p, now_ms);
         self.encounter.tick(&mut self.book, cfg, p, now_ms);
-        self.jump
-            .tick(&mut self.book, now_ms, cfg.jump_clear_min as i64 * 60_000);
+        self.jump.tick(&mut self.book, now_ms, cfg.jump_clear_ms());
     }
 
     /// Alerts that changed since the last call, in order.

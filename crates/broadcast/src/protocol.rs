@@ -154,6 +154,10 @@ impl Limits {
     }
 }
 
+/// The longest interval between a subscription's updates, seconds (a
+/// `max_rate_hz` below one per day is served once a day).
+pub const MAX_INTERVAL_SECS: f64 = 86_400.0;
+
 /// The smallest request-head buffer the HTTP layer (hyper) accepts.
 pub const MIN_HEADER_BYTES: usize = 8192;
 
@@ -397,7 +401,9 @@ fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolEr
         id: raw.id,
         bboxes,
         filter: raw.filter.unwrap_or_default(),
-        interval: Duration::from_secs_f64(1.0 / rate),
+        // At most a day between updates: a tiny rate (1e-20 Hz) would
+        // overflow the Duration, or the Instant it is added to, and panic.
+        interval: Duration::from_secs_f64((1.0 / rate).min(MAX_INTERVAL_SECS)),
         channels,
     })
 }
@@ -482,6 +488,13 @@ mod tests {
                 .code,
             "bad_request"
         );
+        // A tiny positive rate is served once a day, not a panic.
+        let ClientMessage::Subscribe(s) =
+            p(r#"{"type":"subscribe","id":"a","max_rate_hz":1e-300}"#).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(s.interval, Duration::from_secs(86_400));
         let big = format!(r#"{{"type":"subscribe","id":"{}"}}"#, "x".repeat(70_000));
         assert_eq!(p(&big).unwrap_err().code, "frame_too_large");
     }

@@ -244,7 +244,14 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "[share]",
-        &["url", "org", "user", "password", "private", "private_assets"],
+        &[
+            "url",
+            "org",
+            "user",
+            "password",
+            "private",
+            "private_assets",
+        ],
     ),
     ("[[share.export]]", &["classes", "zones", "alerts"]),
     ("[[share.accept]]", &["from", "classes"]),
@@ -322,7 +329,12 @@ fn value_for(key: &str) -> BoxedStrategy<String> {
             "\"zz\"",
             "\"\"",
         ]),
-        "overload" => pick(vec!["\"block\"", "\"drop_oldest\"", "\"drop_newest\"", "\"x\""]),
+        "overload" => pick(vec![
+            "\"block\"",
+            "\"drop_oldest\"",
+            "\"drop_newest\"",
+            "\"x\"",
+        ]),
         "protocol" => pick(vec!["\"tcp\"", "\"udp\"", "\"smtp\""]),
         "watch" | "port" | "sar_region" => pick(vec![
             "\"info\"",
@@ -338,8 +350,14 @@ fn value_for(key: &str) -> BoxedStrategy<String> {
         "enabled" | "compress" | "fsync" | "restore" | "keep_sources" | "zone_alerts" => {
             pick(vec!["true", "false"])
         }
-        "speed" | "hours" | "max_rate_hz" | "loiter_speed_kn" | "encounter_distance_m"
-        | "encounter_speed_kn" | "stale_min" | "ce_m" => pick(vec![
+        "speed"
+        | "hours"
+        | "max_rate_hz"
+        | "loiter_speed_kn"
+        | "encounter_distance_m"
+        | "encounter_speed_kn"
+        | "stale_min"
+        | "ce_m" => pick(vec![
             "0.0", "1.0", "10", "20.0", "168.0", "168.5", "-1.0", "nan", "inf", "1e-300",
         ]),
         "directory" | "path" | "outbox" | "database" | "scenario" | "secret_env" => pick(vec![

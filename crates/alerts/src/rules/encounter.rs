@@ -126,7 +126,7 @@ impl EncounterRule {
                 self.refused += 1;
                 continue;
             }
-            let due = time.saturating_add(cfg.encounter_min as i64 * 60_000);
+            let due = time.saturating_add(cfg.encounter_ms());
             self.pairs.insert(key, (time, due));
             self.partners.entry(key.0).or_default().push(key.1);
             self.partners.entry(key.1).or_default().push(key.0);

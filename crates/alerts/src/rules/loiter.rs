@@ -64,7 +64,7 @@ impl LoiterRule {
     }
 
     pub fn tick(&mut self, book: &mut AlertBook, cfg: &AlertConfig, p: &Picture, now: i64) {
-        let need = cfg.loiter_min as i64 * 60_000;
+        let need = cfg.loiter_ms();
         while let Some(&(start, mmsi)) = self.waiting.first() {
             if now - start < need {
                 break;

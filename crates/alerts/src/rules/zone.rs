@@ -144,7 +144,7 @@ impl ZoneRule {
 
     /// Confirm exits that stayed out for the hysteresis.
     pub fn tick(&mut self, book: &mut AlertBook, cfg: &AlertConfig, p: &Picture, now: i64) {
-        let hold = cfg.zone_hysteresis_s as i64 * 1000;
+        let hold = cfg.zone_hysteresis_ms();
         let due: Vec<_> = self
             .pending_exit
             .iter()
@@ -159,7 +159,7 @@ impl ZoneRule {
                 other: 0,
                 zone: Some(zone.clone()),
             };
-            let t = e.since + hold;
+            let t = e.since.saturating_add(hold);
             book.clear(&enter, t, "the vessel left the zone");
             book.raise(
                 Situation {
