@@ -9,8 +9,9 @@
 //! 2. a restart on the same data: the same alert comes back acknowledged;
 //! 3. the same beacon activates again at another time: a new alert, not
 //!    acknowledged;
-//! 4. `serve --replay` of the first recording: a replay is a new exercise,
-//!    so the acknowledgement of run 1 does not carry over.
+//! 4. `serve --replay` of the first recording after all that: the same
+//!    alert (same content) again, so acknowledged — and kill -9 does not
+//!    change that (tests/sar_crash.rs).
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -185,7 +186,8 @@ fn an_acknowledgement_applies_only_to_the_alert_it_was_made_on() {
     assert_ne!(other["state"], "acknowledged", "{other}");
     run3.stop();
 
-    // 4. A replay of the first recording is a new exercise.
+    // 4. A replay of the first recording: the very alert run 1
+    //    acknowledged (same kind, beacon and raise time), so acknowledged.
     let run4 = Serve::start(
         &[
             "--listen",
@@ -199,6 +201,6 @@ fn an_acknowledgement_applies_only_to_the_alert_it_was_made_on() {
     );
     let replayed = run4.distress_alert();
     assert_eq!(replayed["id"], alert["id"]);
-    assert_ne!(replayed["state"], "acknowledged", "{replayed}");
+    assert_eq!(replayed["state"], "acknowledged", "{replayed}");
     run4.stop();
 }

@@ -185,12 +185,6 @@ impl Server {
             file_zones,
             registry.clone(),
         );
-        // A replay (or the demo) is a new exercise each run: what was
-        // acknowledged in an earlier run does not carry over.
-        let acks = match mode {
-            Mode::Live => acks,
-            Mode::Replay { .. } => AckMemory::fresh(),
-        };
         let state = Arc::new(LiveState {
             engine: RwLock::new(engine),
             sinks: sinks.clone(),

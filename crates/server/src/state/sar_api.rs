@@ -150,13 +150,6 @@ impl AckMemory {
         Ok(m)
     }
 
-    /// None from earlier runs: a replay (or the demo) is a new exercise
-    /// each run, even over the same recording, so what an operator
-    /// acknowledged in an earlier run does not carry over.
-    pub fn fresh() -> AckMemory {
-        AckMemory::default()
-    }
-
     pub fn len(&self) -> usize {
         self.by_key.len()
     }
