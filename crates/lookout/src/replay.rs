@@ -153,8 +153,8 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         };
         let _ = engine.feed_raw(&line.raw, &ctx);
         if lines % 4096 == 0 {
-            write_events(&mut engine, events_out.as_mut())?;
-            alert_count += write_alerts(&mut engine, alerts_out.as_mut())?;
+            write_json_lines(&engine.take_events(), events_out.as_mut())?;
+            alert_count += write_json_lines(&engine.take_alerts(), alerts_out.as_mut())?;
             if let Some(b) = &bar {
                 b.set_position(bytes.min(total_bytes));
                 b.set_message(format!(
@@ -166,9 +166,9 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
         }
     }
     engine.finish();
-    write_events(&mut engine, events_out.as_mut())?;
+    write_json_lines(&engine.take_events(), events_out.as_mut())?;
     let events = engine.events_total();
-    alert_count += write_alerts(&mut engine, alerts_out.as_mut())?;
+    alert_count += write_json_lines(&engine.take_alerts(), alerts_out.as_mut())?;
     let messages = engine.messages();
     for w in [events_out, alerts_out].into_iter().flatten() {
         let mut w = w;
@@ -209,34 +209,17 @@ fn replay(args: ReplayArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Write the picture events kept since the last call as JSON lines;
-/// returns how many (counted even without a file).
-fn write_events(
-    engine: &mut Engine,
+/// Write `items` (picture events, alert changes) as JSON lines when there
+/// is a file; returns how many there were.
+fn write_json_lines<T: serde::Serialize>(
+    items: &[T],
     out: Option<&mut BufWriter<std::fs::File>>,
 ) -> Result<u64, String> {
-    let events = engine.take_events();
     if let Some(w) = out {
-        for e in &events {
-            serde_json::to_writer(&mut *w, e).map_err(|e| e.to_string())?;
+        for item in items {
+            serde_json::to_writer(&mut *w, item).map_err(|e| e.to_string())?;
             w.write_all(b"\n").map_err(|e| e.to_string())?;
         }
     }
-    Ok(events.len() as u64)
-}
-
-/// Write the alert changes as JSON lines; returns how many.
-fn write_alerts(
-    engine: &mut Engine,
-    out: Option<&mut BufWriter<std::fs::File>>,
-) -> Result<u64, String> {
-    let changes = engine.take_alerts();
-    if let Some(w) = out {
-        for a in &changes {
-            w.write_all(a.to_json().as_bytes())
-                .map_err(|e| e.to_string())?;
-            w.write_all(b"\n").map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(changes.len() as u64)
+    Ok(items.len() as u64)
 }
