@@ -36,6 +36,15 @@ test-deps:
 	  echo "installing nats-server (NATS with JetStream, the bus of the cluster tests)"; \
 	  $(APT_INSTALL) nats-server >>target/apt.log 2>&1 || { tail -20 target/apt.log; exit 1; }; }
 	@systemctl disable --now nats-server >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/nats-server.service
+	@$(MAKE) --no-print-directory target/py/.installed
+
+# Independent Python parsers the tests check outputs with (tests/python/),
+# in a virtualenv under target/ so nothing outside the tree is touched.
+target/py/.installed: tests/python/requirements.txt
+	@echo "installing the Python reference parsers into target/py (tests/python/requirements.txt)"
+	@python3 -m venv target/py >target/py.log 2>&1 && target/py/bin/pip install -q --disable-pip-version-check \
+	  -r tests/python/requirements.txt >>target/py.log 2>&1 || { tail -20 target/py.log; exit 1; }
+	@touch $@
 
 lint:
 	$(CARGO) fmt --all -- --check
