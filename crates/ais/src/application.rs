@@ -919,6 +919,7 @@ mod tests {
                 fragments: 1,
                 tag: None,
                 payload_hash: 0,
+                payload: None,
             };
             let mut out = Vec::new();
             crate::json::write_gpsd_json(&mut out, &d, &crate::json::JsonOptions::default());

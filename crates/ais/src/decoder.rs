@@ -52,6 +52,10 @@ pub struct DecoderOptions {
     pub frame: FrameOptions,
     /// Reassembly bounds.
     pub assembler: AssemblerLimits,
+    /// Keep each message's armoured payload in [`Decoded::payload`] (for
+    /// re-broadcasting it); off by default: it costs an allocation per
+    /// message.
+    pub keep_payload: bool,
 }
 
 /// Per-line context the caller knows and the line does not.
@@ -85,6 +89,19 @@ pub struct Decoded {
     /// Hash of the armoured payload of all sentences: the same
     /// transmission heard by two receivers has the same hash.
     pub payload_hash: u64,
+    /// The armoured payload as received, with
+    /// [`DecoderOptions::keep_payload`] only.
+    pub payload: Option<Box<RawPayload>>,
+}
+
+/// A message's armoured payload (all its sentences' payloads joined, six
+/// bits a character) and its fill bits: exactly the bits that were sent,
+/// whatever the message type, ready to be framed again
+/// ([`crate::encode::frame_payload`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPayload {
+    pub armored: Box<[u8]>,
+    pub fill_bits: u8,
 }
 
 impl Decoded {
@@ -335,6 +352,11 @@ impl Decoder {
         parsed
     }
 
+    /// Turn [`DecoderOptions::keep_payload`] on or off from now on.
+    pub fn set_keep_payload(&mut self, on: bool) {
+        self.opts.keep_payload = on;
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> &DecodeStats {
         &self.stats
@@ -440,6 +462,7 @@ impl Decoder {
         self.assembler.tick(now_ms);
 
         let payload_hash;
+        let mut payload = None;
         if s.fragment_count == 1 {
             self.bits.clear();
             self.bits
@@ -447,6 +470,12 @@ impl Decoder {
                 .map_err(DecodeError::Armor)?;
             self.bits.finish(s.fill_bits);
             payload_hash = mix_hash(HASH_SEED, s.payload);
+            if self.opts.keep_payload {
+                payload = Some(Box::new(RawPayload {
+                    armored: s.payload.into(),
+                    fill_bits: s.fill_bits,
+                }));
+            }
         } else {
             // The key is what every sentence of the message carries: the
             // feed, the sentence fields and, when present, the TAG group
@@ -474,6 +503,13 @@ impl Decoder {
                     }
                     self.bits.finish(fill_bits);
                     payload_hash = h;
+                    if self.opts.keep_payload {
+                        let armored: Vec<u8> = self.assembler.parts().flatten().copied().collect();
+                        payload = Some(Box::new(RawPayload {
+                            armored: armored.into(),
+                            fill_bits,
+                        }));
+                    }
                     tag = self.assembler.take_tag();
                 }
             }
@@ -489,6 +525,7 @@ impl Decoder {
             fragments: s.fragment_count,
             tag,
             payload_hash,
+            payload,
         });
         Ok(())
     }

@@ -348,13 +348,30 @@ pub const MAX_PAYLOAD_CHARS: usize = 60;
 /// `seq_id` (0–9) is used only when more than one sentence is needed.
 pub fn sentences(bits: &BitWriter, talker: &str, channel: Option<char>, seq_id: u8) -> Vec<String> {
     let (payload, fill) = bits.armor();
-    let parts: Vec<&str> = payload
-        .as_bytes()
+    frame_payload(payload.as_bytes(), fill, talker, false, channel, seq_id)
+}
+
+/// Frame an armoured payload (six-bit characters, `fill` bits of padding
+/// at its end) as one or more `!xxVDM` sentences, or `!xxVDO` for the
+/// receiver's own ship, of at most [`MAX_PAYLOAD_CHARS`] payload characters
+/// each (no line terminator). `seq_id` (0–9) is used only when more than
+/// one sentence is needed; the fill bits go on the last sentence.
+pub fn frame_payload(
+    armored: &[u8],
+    fill: u8,
+    talker: &str,
+    own_ship: bool,
+    channel: Option<char>,
+    seq_id: u8,
+) -> Vec<String> {
+    let parts: Vec<&str> = armored
         .chunks(MAX_PAYLOAD_CHARS)
         .map(|c| std::str::from_utf8(c).unwrap_or(""))
         .collect();
-    let n = parts.len().max(1);
+    let parts = if parts.is_empty() { vec![""] } else { parts };
+    let n = parts.len();
     let chan = channel.map(String::from).unwrap_or_default();
+    let kind = if own_ship { "VDO" } else { "VDM" };
     parts
         .iter()
         .enumerate()
@@ -365,7 +382,7 @@ pub fn sentences(bits: &BitWriter, talker: &str, channel: Option<char>, seq_id: 
                 String::new()
             };
             let f = if i + 1 == n { fill } else { 0 };
-            let body = format!("{talker}VDM,{n},{},{seq},{chan},{p},{f}", i + 1);
+            let body = format!("{talker}{kind},{n},{},{seq},{chan},{p},{f}", i + 1);
             format!("!{body}*{:02X}", checksum(body.as_bytes()))
         })
         .collect()

@@ -36,6 +36,6 @@ pub mod nmea;
 pub mod tagblock;
 
 pub use decoder::{
-    DecodeError, DecodeStats, Decoded, Decoder, DecoderOptions, ErrorKind, LineContext,
+    DecodeError, DecodeStats, Decoded, Decoder, DecoderOptions, ErrorKind, LineContext, RawPayload,
 };
 pub use messages::{AisMessage, Body};

@@ -211,6 +211,7 @@ fn decoder(lax: bool) -> Decoder {
             max_age_lines: 64,
             max_age_ms: 1000,
         },
+        keep_payload: lax,
     })
 }
 

@@ -31,6 +31,7 @@
 //! [`Engine::track_changes`] and pays nothing per message for them.
 
 use crate::own_assets::OwnAssets;
+use crate::relay::{Relayed, RelayedAis, RelayedFix, MAX_RELAYED};
 use crate::views;
 use alerts::{Alert, AlertConfig, AlertEngine};
 use broadcast::VesselView;
@@ -38,7 +39,7 @@ use ingest::gnss::OwnAssetFix;
 use ingest::line::Line;
 use ingest::router::{Event as RouterEvent, Router};
 use ingest::status::SourceRegistry;
-use lookout_ais::{DecodeError, DecodeStats, Decoded, DecoderOptions, LineContext};
+use lookout_ais::{DecodeError, DecodeStats, Decoded, DecoderOptions, LineContext, RawPayload};
 use spatial_index::{Event, Picture, PictureConfig, ZoneIndex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -92,6 +93,10 @@ struct Core {
     removed: BTreeSet<u32>,
     own_changed: BTreeMap<u32, VesselView>,
     messages: u64,
+    /// Messages and fixes for re-broadcast outputs, when on.
+    relay: Option<Vec<Relayed>>,
+    /// Relayed items dropped because nobody took them in time.
+    relay_dropped: u64,
 }
 
 impl Engine {
@@ -112,6 +117,8 @@ impl Engine {
                 removed: BTreeSet::new(),
                 own_changed: BTreeMap::new(),
                 messages: 0,
+                relay: None,
+                relay_dropped: 0,
             },
         }
     }
@@ -138,12 +145,33 @@ impl Engine {
         self.core.log = on.then(Vec::new);
     }
 
+    /// Keep every message as received (and every own-asset fix) for
+    /// [`Engine::take_relayed`]: the re-broadcast outputs (default off).
+    pub fn relay(&mut self, on: bool) {
+        self.router.decoder_mut().set_keep_payload(on);
+        self.core.relay = on.then(Vec::new);
+    }
+
+    /// The messages and fixes kept since the last call ([`Engine::relay`]).
+    pub fn take_relayed(&mut self) -> Vec<Relayed> {
+        match self.core.relay.as_mut() {
+            Some(v) => std::mem::take(v),
+            None => Vec::new(),
+        }
+    }
+
+    /// Relayed items dropped because the queue was full
+    /// ([`crate::relay::MAX_RELAYED`]).
+    pub fn relay_dropped(&self) -> u64 {
+        self.core.relay_dropped
+    }
+
     /// Feed one line from a registered source (its id and receive time in
     /// the line).
     pub fn feed(&mut self, line: &Line) {
         let Engine { router, core } = self;
         router.handle(line, |e| match e {
-            RouterEvent::Ais(m) => core.apply(&m.decoded, Some(m.received_ms)),
+            RouterEvent::Ais(m) => core.apply_owned(m.decoded, Some(m.received_ms)),
             RouterEvent::OwnAssetFix(f) => core.apply_fix(&f),
         });
     }
@@ -159,7 +187,7 @@ impl Engine {
     /// time, when known). Returns the decoder's verdict on the line.
     pub fn feed_raw(&mut self, raw: &[u8], ctx: &LineContext) -> Result<(), DecodeError> {
         let Engine { router, core } = self;
-        router.handle_raw(raw, ctx, |d| core.apply(&d, ctx.received_ms))
+        router.handle_raw(raw, ctx, |d| core.apply_owned(d, ctx.received_ms))
     }
 
     /// Apply one decoded message received at `received_ms` (used when the
@@ -312,11 +340,68 @@ impl Core {
         }
     }
 
+    /// [`Core::apply`] for a message the decoder just made: its payload
+    /// (kept when relaying) goes to the outputs after it is applied.
+    fn apply_owned(&mut self, mut d: Decoded, received_ms: Option<i64>) {
+        let payload = d.payload.take();
+        self.apply(&d, received_ms);
+        if let Some(p) = payload {
+            self.relay_message(&d, received_ms, p);
+        }
+    }
+
     /// An own asset's fix (own assets are not in the picture's table).
     fn apply_fix(&mut self, f: &OwnAssetFix) {
         let v = self.own.update(f, &self.picture);
+        if self.relay.is_some() {
+            self.push_relayed(Relayed::OwnFix(RelayedFix {
+                mmsi: v.mmsi,
+                name: f.asset.to_string(),
+                time_ms: f.time_ms,
+                lat: v.lat,
+                lon: v.lon,
+                sog: v.sog,
+                cog: v.cog,
+                heading: v.heading,
+            }));
+        }
         if self.track {
             self.own_changed.insert(v.mmsi, v);
+        }
+    }
+
+    /// Keep an applied message for the outputs, with its sender as the
+    /// picture now has it.
+    fn relay_message(&mut self, d: &Decoded, received_ms: Option<i64>, payload: Box<RawPayload>) {
+        if self.relay.is_none() {
+            return;
+        }
+        let mmsi = d.message.mmsi;
+        let vessel = self.picture.vessel(mmsi);
+        let item = RelayedAis {
+            mmsi,
+            time_ms: d
+                .time_ms(received_ms)
+                .or(self.picture.now_ms())
+                .unwrap_or(0),
+            class: vessel.map_or("unknown", |v| v.class.as_str()),
+            position: vessel.and_then(|v| v.position.map(|f| (f.lat, f.lon))),
+            payload,
+            talker: d.talker,
+            own_ship: d.own_ship,
+            channel: d.channel,
+            tag: d.tag.clone(),
+        };
+        self.push_relayed(Relayed::Ais(item));
+    }
+
+    fn push_relayed(&mut self, item: Relayed) {
+        if let Some(q) = self.relay.as_mut() {
+            if q.len() < MAX_RELAYED {
+                q.push(item);
+            } else {
+                self.relay_dropped += 1;
+            }
         }
     }
 

@@ -31,7 +31,9 @@
 
 pub mod engine;
 pub mod own_assets;
+pub mod relay;
 pub mod views;
 
 pub use engine::{Changes, Engine, EngineConfig};
 pub use own_assets::OwnAssets;
+pub use relay::{Relayed, RelayedAis, RelayedFix};

@@ -77,6 +77,11 @@ impl Router {
         &self.decoder
     }
 
+    /// The decoder, to change its options.
+    pub fn decoder_mut(&mut self) -> &mut Decoder {
+        &mut self.decoder
+    }
+
     fn status(&mut self, id: SourceId) -> Option<Arc<SourceStatus>> {
         if id.index() >= self.statuses.len() {
             // New sources were registered: refresh the cache.

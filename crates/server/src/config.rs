@@ -69,6 +69,10 @@ pub struct LookoutConfig {
     /// durable outbox, JSON lines, Cursor-on-Target).
     #[serde(default)]
     pub sinks: Vec<alert_sinks::SinkConfig>,
+    /// Picture outputs: `[[outputs]]` (NMEA re-broadcast over TCP or UDP
+    /// for chartplotters and other AIS software; see the `outputs` crate).
+    #[serde(default)]
+    pub outputs: Vec<outputs::OutputConfig>,
     /// Scale-out over NATS JetStream (`[bus]`: url, role, node; see the
     /// `bus` crate and docs/scaling.md). Absent: one process, no bus.
     #[serde(default)]

@@ -180,16 +180,21 @@ impl Pipeline {
     /// released, send out the alerts.
     fn update(&mut self, step: impl FnOnce(&mut engine::Engine)) {
         let following = !self.restoring && self.hub.feed() != Feed::Off;
-        let alerts = {
+        let (alerts, relayed) = {
             let mut e = self.state.engine_mut();
             e.track_changes(following);
             step(&mut e);
             if following {
                 self.changed |= e.has_changes();
             }
-            self.state.take_alerts(&mut e)
+            (self.state.take_alerts(&mut e), e.take_relayed())
         };
         self.publish_alerts(alerts);
+        // The re-broadcast outputs (never while restoring: those lines
+        // went out when they were received).
+        if !self.restoring {
+            self.state.outputs.send(&relayed);
+        }
     }
 
     fn publish_alerts(&self, alerts: Vec<Alert>) {

@@ -159,6 +159,7 @@ impl Server {
             alert_sinks::SinkSet::start(&cfg.sinks_with_outbox(&db_path))
                 .map_err(|e| e.to_string())?,
         );
+        let outputs = Arc::new(outputs::OutputSet::start(&cfg.outputs).await?);
         let registry = Arc::new(SourceRegistry::default());
         let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
         let (trigger, shutdown) = source::shutdown_pair();
@@ -188,6 +189,7 @@ impl Server {
         let state = Arc::new(LiveState {
             engine: RwLock::new(engine),
             sinks: sinks.clone(),
+            outputs: outputs.clone(),
             registry: registry.clone(),
             queue: monitor,
             mode,
@@ -248,6 +250,9 @@ impl Server {
         let snapshots_every = (recorder.is_some() && cfg.snapshot.interval_secs > 0)
             .then(|| Duration::from_secs(cfg.snapshot.interval_secs));
 
+        // The re-broadcast outputs get messages from here on (not those of
+        // the restore above, which went out when they were received).
+        state.engine_mut().relay(!outputs.is_empty());
         let pipeline = Pipeline::new(
             state.clone(),
             hub.clone(),
@@ -470,6 +475,7 @@ impl Running {
             crate::snapshot::save(&state, clock.now_ms(), &snapshot_path);
         }
         state.flush_alert_states();
+        state.outputs.shutdown();
         sinks.shutdown().await;
         drop(demo_file);
         served.map_err(|e| e.to_string())

@@ -289,6 +289,7 @@ fn decoded(mmsi: u32, msg_type: u8, body: Body, own_ship: bool, t: i64) -> Decod
         fragments: 1,
         tag: None,
         payload_hash: synthetic_hash(mmsi, u64::from(msg_type), t),
+        payload: None,
     }
 }
 

@@ -45,6 +45,8 @@ pub struct LiveState {
     pub engine: RwLock<Engine>,
     /// Alert sinks (webhook, files, TAK).
     pub sinks: Arc<alert_sinks::SinkSet>,
+    /// Picture outputs (`[[outputs]]`: NMEA re-broadcast).
+    pub outputs: Arc<outputs::OutputSet>,
     pub registry: Arc<SourceRegistry>,
     pub queue: QueueMonitor,
     pub mode: Mode,
@@ -426,6 +428,7 @@ impl PictureApi for LiveState {
     }
 
     fn metrics(&self, reg: &mut Registry) {
+        self.outputs.metrics(reg);
         let (len, stats, events_dropped) = {
             let p = self.picture();
             (p.len(), p.stats().clone(), p.events().dropped())

@@ -303,12 +303,17 @@ impl Core {
                 bytes: l.line.into_bytes(),
             })
             .collect();
-        let changes = {
+        let (changes, relayed) = {
             let mut e = self.state.engine_mut();
             e.feed_batch(&lines);
-            self.state.take_alerts(&mut e)
+            (self.state.take_alerts(&mut e), e.take_relayed())
         };
         self.record_alerts(changes);
+        // Re-broadcast outputs on the core: live lines only, not a rebuild
+        // from the stream (those went out when they were received).
+        if self.live {
+            self.state.outputs.send(&relayed);
+        }
     }
 
     /// Alert changes into the state database (acknowledgements made

@@ -102,6 +102,7 @@ impl Fleet {
                 fragments: 1,
                 tag: None,
                 payload_hash: 0,
+                payload: None,
             },
         };
         for _ in 0..n {

@@ -275,6 +275,7 @@ pub fn decoded(message: AisMessage, hash: u64, tag_secs: Option<i64>) -> Decoded
             ..TagBlock::default()
         }),
         payload_hash: hash,
+        payload: None,
     }
 }
 

@@ -1,0 +1,45 @@
+//! Picture outputs: what Lookout sends to other software besides alerts.
+//!
+//! ```text
+//! Engine::take_relayed() ─▶ OutputSet::send ─▶ NmeaTcp  (OpenCPN, chartplotters: `listen`)
+//!                                          └─▶ NmeaUdp  (a `target` host:port)
+//! ```
+//!
+//! Each output sits behind the [`Output`] trait and has its own serde
+//! config (`[[outputs]]` in `lookout.toml`, tagged by `type`). Outputs
+//! never slow the picture: [`Output::send`] only queues, each queue is
+//! bounded, and what is dropped is counted in `/metrics`.
+//!
+//! * [`filter`]: which messages an output passes (area, station class).
+//! * [`nmea`]: framing a relayed message (or an own-asset fix) as NMEA
+//!   0183 sentences, with or without TAG blocks.
+//! * [`nmea_tcp`]: the TCP server output; [`nmea_udp`]: the UDP one.
+//! * [`set`]: the configured outputs together.
+
+pub mod config;
+pub mod filter;
+pub mod nmea;
+pub mod nmea_tcp;
+pub mod nmea_udp;
+pub mod set;
+
+pub use config::OutputConfig;
+pub use set::OutputSet;
+
+pub use set::OutputStats;
+
+use engine::Relayed;
+
+/// One picture output.
+pub trait Output: Send + Sync {
+    /// Queue what the engine relayed (never blocks).
+    fn send(&self, items: &[Relayed]);
+    /// Its counters now.
+    fn stats(&self) -> OutputStats;
+    /// Where it listens, for a server output.
+    fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
+    /// Stop accepting and close connections.
+    fn shutdown(&self);
+}
