@@ -7,10 +7,11 @@ LOOKOUT := target/release/lookout
 ## Build and run the main job on the embedded default (no external services):
 ## the live picture of the bundled central-Mediterranean demo scenario at
 ## http://127.0.0.1:8080 (WebSocket at /ws, API at /api/...). Ctrl-C stops it.
-run: build web
+run: build
 	$(LOOKOUT) serve --config config/lookout.toml
 
-build:
+## The release binary, with the web client compiled in (built first).
+build: web
 	$(CARGO) build --release --bin lookout
 
 ## Install what the tests need (Debian packages, as root) and run every test.

@@ -99,6 +99,15 @@ async fn sar_written_at_one_edge_reaches_the_core_and_every_edge() {
     for e in [&edge1, &edge2] {
         until(&e.addr, "/healthz", |v| !v["picture"]["core"].is_null()).await;
     }
+    // An edge serves the same API and its document as the core (one
+    // router), and refuses an unknown value the same way.
+    let (st, doc) = request(&edge1.addr, "GET", "/api/openapi.json", None).await;
+    assert_eq!(st, 200, "{doc}");
+    let core_addr = core.as_ref().unwrap().addr.clone();
+    let (_, core_doc) = request(&core_addr, "GET", "/api/openapi.json", None).await;
+    assert_eq!(doc, core_doc);
+    let (st, v) = request(&edge1.addr, "GET", "/api/alerts?state=x", None).await;
+    assert_eq!(st, 400, "{v}");
 
     // A dispatcher at edge 2 watches the SAR channels.
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", edge2.addr))

@@ -4,10 +4,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, normalize } from 'node:path';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -56,7 +53,7 @@ role = "operator"
 sha256 = "${hash}"
 ` : ''}`);
   const args = ['serve', '--config', config, '--replay', replay, '--speed', String(speed),
-    '--listen', `127.0.0.1:${port}`, '--web-root', join(WEB, 'dist'), '--state-dir', join(dir, 'state')];
+    '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state')];
   const backend = `http://127.0.0.1:${port}`;
   let proc = null;
   let log = '';
@@ -96,15 +93,12 @@ sha256 = "${hash}"
   }
 
   await launch();
-  // `lookout serve` should serve web/dist at / itself (--web-root). Until it
-  // does, put a small loopback front in between that serves the files and
-  // passes /api, /ws, /healthz and /metrics through untouched.
-  let front = null;
-  if ((await fetch(`${backend}/index.html`)).status === 404) {
-    front = await startFront(port);
-    console.log(`# note: lookout serve does not serve --web-root yet; web/dist served by the test front on port ${front.port}`);
+  // The client is the one compiled into the binary (`make build` builds
+  // web/dist first), exactly as `lookout serve` serves it in production.
+  const index = await fetch(`${backend}/`);
+  if (index.status !== 200 || !(index.headers.get('content-type') || '').startsWith('text/html')) {
+    throw new Error(`lookout serve does not serve the built-in web client at / (${index.status}): run make build`);
   }
-  const pub = front ? front.port : port;
   return {
     port: pub,
     base: `http://127.0.0.1:${pub}`,
@@ -118,64 +112,8 @@ sha256 = "${hash}"
     halt,
     launch,
     async stop() {
-      front?.close();
       await halt();
       rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.map': 'application/json', '.png': 'image/png' };
-const PASS = /^\/(api\/|ws|healthz|metrics)/;
-
-/** Static files from web/dist, everything else proxied to the server. */
-async function startFront(backendPort, port = 0) {
-  const dist = join(WEB, 'dist');
-  const srv = http.createServer(async (req, res) => {
-    if (PASS.test(req.url)) {
-      const up = http.request({ host: '127.0.0.1', port: backendPort, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-      return;
-    }
-    const path = new URL(req.url, 'http://x').pathname;
-    const file = join(dist, normalize(path === '/' ? '/index.html' : path));
-    try {
-      if (!file.startsWith(dist)) throw new Error('outside');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  const sockets = new Set();
-  srv.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  srv.on('upgrade', (req, socket, head) => {
-    sockets.add(socket);
-    const up = connect(backendPort, '127.0.0.1', () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      up.write(lines.join('\r\n') + '\r\n\r\n');
-      if (head?.length) up.write(head);
-      up.pipe(socket).pipe(up);
-    });
-    sockets.add(up);
-    const end = () => { socket.destroy(); up.destroy(); };
-    up.on('error', end);
-    socket.on('error', end);
-    up.on('close', end);
-    socket.on('close', end);
-  });
-  await new Promise((r) => srv.listen(port, '127.0.0.1', r));
-  return {
-    port: srv.address().port,
-    close() {
-      for (const s of sockets) s.destroy();
-      srv.close();
     },
   };
 }

@@ -33,20 +33,24 @@
 //! server is unreachable alerts wait in the bounded queue (new ones dropped
 //! and counted when it is full).
 
+//!
+//! Escaping, times and the TCP connection are the `cot` crate's, shared
+//! with the picture's CoT output (`crates/outputs/src/cot.rs`).
+
 use crate::config::{CotConfig, CotProtocol};
-use crate::sink::{AlertSink, Backoff, Inbox, SinkFuture, SinkStats};
+use crate::sink::{AlertSink, Inbox, SinkFuture, SinkStats};
 use alerts::{Alert, AlertKind, AlertState, Severity};
+use cot::conn::resolve;
+use cot::{esc, Backoff, Conn};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-/// CoT "unknown" circular/linear error.
-pub const UNKNOWN_ERROR: f64 = 9_999_999.0;
+pub use cot::UNKNOWN_ERROR;
 
 /// The CoT `type` an alert is sent as.
 pub fn cot_type(a: &Alert) -> &'static str {
@@ -59,29 +63,7 @@ pub fn cot_type(a: &Alert) -> &'static str {
     }
 }
 
-fn cot_time(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-/// Append `s` escaped for XML text and attribute values, without the
-/// characters XML 1.0 forbids.
-fn esc(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-}
+use cot::time as cot_time;
 
 /// One alert as a CoT event document (XML declaration included).
 pub fn to_cot(a: &Alert, cfg: &CotConfig) -> String {
@@ -193,22 +175,10 @@ pub fn to_cot(a: &Alert, cfg: &CotConfig) -> String {
     x
 }
 
-/// A TCP connection: the write half, and a flag a reader task sets when
-/// the server closes the connection (what it sends is read and ignored).
-struct TcpConn {
-    write: tokio::net::tcp::OwnedWriteHalf,
-    closed: Arc<AtomicBool>,
-    reader: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for TcpConn {
-    fn drop(&mut self) {
-        self.reader.abort();
-    }
-}
-
 enum Transport {
-    Tcp(Option<TcpConn>),
+    /// The connection ([`cot::Conn`]: its reader task notices when the
+    /// server closes it).
+    Tcp(Option<Conn>),
     Udp(Option<UdpSocket>, Option<SocketAddr>),
 }
 
@@ -216,16 +186,6 @@ enum Transport {
 pub struct CotSink {
     cfg: CotConfig,
     transport: Transport,
-}
-
-async fn resolve(address: &str) -> std::io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(address).await?.collect();
-    if addrs.is_empty() {
-        return Err(std::io::Error::other(format!(
-            "{address}: no address found"
-        )));
-    }
-    Ok(addrs)
 }
 
 impl CotSink {
@@ -247,37 +207,22 @@ impl CotSink {
         let ttl = self.cfg.multicast_ttl;
         match &mut self.transport {
             Transport::Tcp(conn) => {
-                if conn
-                    .as_ref()
-                    .is_some_and(|c| c.closed.load(Ordering::Acquire))
-                {
+                if conn.as_ref().is_some_and(|c| c.is_closed()) {
                     tracing::info!(sink = %self.cfg.name, "TAK server closed the connection; reconnecting");
                     *conn = None;
                 }
                 if conn.is_none() {
-                    let s = tokio::time::timeout(timeout, connect(&address))
-                        .await
-                        .map_err(|_| std::io::Error::other("connect timed out"))??;
-                    let _ = s.set_nodelay(true);
+                    let st = stats.clone();
+                    let c = Conn::connect(&address, None, timeout, move || {
+                        st.connected.store(false, Ordering::Relaxed)
+                    })
+                    .await?;
                     tracing::info!(sink = %self.cfg.name, address = %address, "connected to the TAK server");
-                    let (read, write) = s.into_split();
-                    let closed = Arc::new(AtomicBool::new(false));
-                    let reader = tokio::spawn(watch_close(read, closed.clone(), stats.clone()));
-                    *conn = Some(TcpConn {
-                        write,
-                        closed,
-                        reader,
-                    });
+                    *conn = Some(c);
                     stats.connected.store(true, Ordering::Relaxed);
                 }
-                let s = &mut conn.as_mut().expect("connected above").write;
-                let r = tokio::time::timeout(timeout, async {
-                    s.write_all(doc).await?;
-                    s.write_all(b"\n").await?;
-                    s.flush().await
-                })
-                .await
-                .unwrap_or_else(|_| Err(std::io::Error::other("write timed out")));
+                let c = conn.as_mut().expect("connected above");
+                let r = c.send(doc, timeout).await;
                 if r.is_err() {
                     *conn = None;
                     stats.connected.store(false, Ordering::Relaxed);
@@ -390,42 +335,10 @@ impl CotSink {
             stats.pending.store(0, Ordering::Relaxed);
         }
         stats.pending.store(0, Ordering::Relaxed);
-        if let Transport::Tcp(Some(s)) = &mut self.transport {
-            let _ = tokio::time::timeout(Duration::from_secs(1), s.write.shutdown()).await;
+        if let Transport::Tcp(Some(c)) = &mut self.transport {
+            c.shutdown().await;
         }
     }
-}
-
-async fn connect(address: &str) -> std::io::Result<TcpStream> {
-    let mut last = None;
-    for a in resolve(address).await? {
-        match TcpStream::connect(a).await {
-            Ok(s) => return Ok(s),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no address")))
-}
-
-/// Read (and ignore) whatever the server sends — TAK servers may send
-/// pings, a hostile peer garbage — until it closes or resets the
-/// connection; then flag it, so the next event reconnects first instead of
-/// being written into a dead socket.
-async fn watch_close(
-    mut read: tokio::net::tcp::OwnedReadHalf,
-    closed: Arc<AtomicBool>,
-    stats: Arc<SinkStats>,
-) {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 4096];
-    loop {
-        match read.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-    closed.store(true, Ordering::Release);
-    stats.connected.store(false, Ordering::Relaxed);
 }
 
 impl AlertSink for CotSink {

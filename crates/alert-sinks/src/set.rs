@@ -239,6 +239,7 @@ impl SinkSet {
         let queued = Family::<Labels, Gauge>::default();
         let connected = Family::<Labels, Gauge>::default();
         let held = Family::<Labels, Gauge>::default();
+        let outbox_rows = Family::<Labels, Gauge>::default();
         for s in self.status() {
             let l = vec![("sink".to_string(), s.name.clone())];
             let values = [
@@ -266,6 +267,9 @@ impl SinkSet {
             queued.get_or_create(&l).set(s.queued as i64);
             connected.get_or_create(&l).set(s.connected as i64);
             held.get_or_create(&l).set(s.held as i64);
+            if let Some(rows) = s.outbox_rows {
+                outbox_rows.get_or_create(&l).set(rows as i64);
+            }
         }
         for ((name, help), f) in counters.iter().zip(families) {
             reg.register(*name, *help, f);
@@ -294,6 +298,11 @@ impl SinkSet {
             "alert_sink_connected",
             "1 when the last attempt reached the peer",
             connected,
+        );
+        reg.register(
+            "alert_sink_outbox_rows",
+            "Rows in a webhook sink's durable outbox (undelivered, and delivered ones not yet deleted)",
+            outbox_rows,
         );
     }
 

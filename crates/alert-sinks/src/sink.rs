@@ -72,6 +72,9 @@ pub struct SinkStats {
     pub held: AtomicU64,
     /// Accepted but not yet delivered (webhook: outbox rows).
     pub pending: AtomicU64,
+    /// Rows in the webhook's outbox table, delivered ones not yet deleted
+    /// included (0 for other sinks).
+    pub outbox_rows: AtomicU64,
     /// Connected to the peer (TCP); true for connectionless sinks.
     pub connected: AtomicBool,
     /// Wall-clock time (Unix ms) of the last delivery, 0 if none.
@@ -143,6 +146,9 @@ pub struct SinkStatus {
     pub store_errors: u64,
     /// Held in memory until the outbox can be written again.
     pub held: u64,
+    /// Rows in the outbox (webhook only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_rows: Option<u64>,
     pub connected: bool,
     /// RFC 3339, or null.
     pub last_delivery: Option<String>,
@@ -169,6 +175,7 @@ impl SinkStatus {
             dropped_store_failed: g(&s.dropped_store_failed),
             store_errors: g(&s.store_errors),
             held: g(&s.held),
+            outbox_rows: (kind == "webhook").then(|| g(&s.outbox_rows)),
             connected: s.connected.load(Ordering::Relaxed),
             last_delivery: (last > 0).then(|| alerts::alert::format_time(last)),
             last_error: s.last_error(),

@@ -177,6 +177,9 @@ impl WebhookSink {
             self.outbox.len().saturating_sub(self.undeleted),
             Ordering::Relaxed,
         );
+        stats
+            .outbox_rows
+            .store(self.outbox.len(), Ordering::Relaxed);
         stats.held.store(self.held.len() as u64, Ordering::Relaxed);
     }
 

@@ -336,6 +336,9 @@ async fn several_sinks_from_toml_all_get_every_alert() {
         "{m}"
     );
     assert!(m.contains("alert_sink_pending{sink=\"journal\"} 0"), "{m}");
+    // No outbox behind these sinks: no outbox depth either.
+    assert!(!m.contains("alert_sink_outbox_rows{"), "{m}");
+    assert!(status(&set).outbox_rows.is_none());
     let _ = T0;
 }
 

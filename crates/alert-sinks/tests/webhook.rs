@@ -252,6 +252,25 @@ async fn receiver_outage_loses_nothing_and_keeps_order() {
     assert_eq!(r.distinct().len(), 5);
     let s = status(&set);
     assert_eq!(s.pending, 25, "{s:?}");
+    assert_eq!(s.outbox_rows, Some(25), "{s:?}");
+    // The same on /metrics: pending, outbox depth, failures, deliveries.
+    let mut reg = prometheus_client::registry::Registry::default();
+    set.metrics(&mut reg);
+    let mut m = String::new();
+    prometheus_client::encoding::text::encode(&mut m, &reg).unwrap();
+    for want in [
+        "alert_sink_pending{sink=\"rcc\"} 25",
+        "alert_sink_outbox_rows{sink=\"rcc\"} 25",
+        "alert_sink_delivered_total{sink=\"rcc\"} 5",
+    ] {
+        assert!(m.contains(want), "{want} in {m}");
+    }
+    let failures: u64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("alert_sink_failures_total{sink=\"rcc\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(failures >= 3, "{m}");
     assert!(
         s.last_error.as_deref().unwrap_or("").contains("connect"),
         "{s:?}"
@@ -270,6 +289,10 @@ async fn receiver_outage_loses_nothing_and_keeps_order() {
     .await;
     assert_exactly(&r, &sent);
     wait_until("the outbox to empty", 30, || status(&set).pending == 0).await;
+    wait_until("the outbox table to empty", 30, || {
+        status(&set).outbox_rows == Some(0)
+    })
+    .await;
     set.shutdown().await;
     let s = status(&set);
     assert_eq!((s.accepted, s.dropped()), (40, 0), "{s:?}");

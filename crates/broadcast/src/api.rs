@@ -62,6 +62,29 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The body of every error answer, [`ApiError`] on the wire: its message
+/// (the status is the HTTP status).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// A sentence saying what to change.
+    pub error: String,
+}
+
+/// The document names the error type of every route `ApiError`, with the
+/// schema of what it is answered as ([`ErrorBody`]).
+impl utoipa::PartialSchema for ApiError {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <ErrorBody as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for ApiError {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ApiError".into()
+    }
+}
+
 /// Queries and commands the HTTP and WebSocket layers need.
 pub trait PictureApi: Send + Sync + 'static {
     /// Vessels inside any of `bboxes` that pass `filter`.
@@ -161,9 +184,12 @@ pub struct SitrepAnswer {
 
 /// How a stored search pattern is delivered
 /// (`GET /api/incidents/{id}/patterns/{n}?format=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum PatternFormat {
-    /// A GeoJSON Feature LineString with the waypoints and planned times.
+    /// A GeoJSON Feature LineString with the waypoints and planned times
+    /// (`json` is accepted for it too).
+    #[serde(rename = "geojson", alias = "json")]
     GeoJson,
     /// GPX 1.1 (waypoints and a route).
     Gpx,
@@ -309,6 +335,13 @@ pub trait SarApi: Send + Sync {
     /// The incident's SITREP; `options` is an object of the query's
     /// strings (`number`, `to`, `priority`, `persons`, `nature`, …).
     fn sitrep(&self, _id: &str, _options: serde_json::Value) -> Result<SitrepAnswer, ApiError> {
+        Err(planning_elsewhere())
+    }
+    /// The incident as a case file: a GeoJSON FeatureCollection of its
+    /// contacts' sightings and tracks, its assets' and vessels' tracks
+    /// since it was opened, its search areas and patterns, with the
+    /// incident and its log as foreign members `incident` and `log`.
+    fn case_file(&self, _id: &str) -> Result<serde_json::Value, ApiError> {
         Err(planning_elsewhere())
     }
 }

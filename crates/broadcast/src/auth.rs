@@ -52,6 +52,12 @@ pub struct AuthConfig {
     pub enabled: bool,
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Web origins (`https://dashboard.example.org`) whose pages may call
+    /// the API from a browser (CORS); `"*"` allows any origin. Empty (the
+    /// default): no cross-origin calls. Tokens still apply: CORS only lets
+    /// the browser send the request.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -86,6 +92,7 @@ struct Entry {
 pub struct Auth {
     enabled: bool,
     entries: Vec<Entry>,
+    cors_origins: Vec<String>,
 }
 
 /// SHA-256 of a token, hex (for the configuration file).
@@ -124,10 +131,28 @@ impl Auth {
                     .ok_or_else(|| format!("token {:?}: sha256 must be 64 hex digits", t.name))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for o in &cfg.cors_origins {
+            let ok = o == "*"
+                || ((o.starts_with("http://") || o.starts_with("https://"))
+                    && !o.ends_with('/')
+                    && axum::http::HeaderValue::from_str(o).is_ok());
+            if !ok {
+                return Err(format!(
+                    "cors_origins: {o:?} is not an origin (scheme://host[:port], no path) or \"*\""
+                ));
+            }
+        }
         Ok(Auth {
             enabled: cfg.enabled,
             entries,
+            cors_origins: cfg.cors_origins.clone(),
         })
+    }
+
+    /// The origins allowed to call the API from a browser (`[auth]
+    /// cors_origins`).
+    pub fn cors_origins(&self) -> &[String] {
+        &self.cors_origins
     }
 
     /// Authentication off (loopback development and tests).
@@ -135,6 +160,7 @@ impl Auth {
         Auth {
             enabled: false,
             entries: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 
@@ -195,6 +221,7 @@ mod tests {
 
     fn auth() -> Auth {
         Auth::new(&AuthConfig {
+            cors_origins: Vec::new(),
             enabled: true,
             tokens: vec![
                 TokenConfig {
@@ -253,6 +280,7 @@ mod tests {
     #[test]
     fn malformed_hash_is_an_error_without_the_secret() {
         let e = Auth::new(&AuthConfig {
+            cors_origins: Vec::new(),
             enabled: true,
             tokens: vec![TokenConfig {
                 name: "x".into(),

@@ -16,16 +16,18 @@
 //! the middleware (405, 408, 413, 503 timeouts, …) included — and is
 //! counted by status in `/metrics`.
 
-use crate::api::{ApiError, PatternFormat, PictureApi, Planned, SarApi};
+use crate::api::{ApiError, ErrorBody, PatternFormat, PictureApi, Planned, SarApi};
 use crate::auth::{Auth, AuthError, Principal, Role};
+use crate::geo_response::{self, GeoJson};
 use crate::hub::Hub;
 use crate::input;
+use crate::params::{self, NoParams};
 use crate::sar_channel::SarKind;
 use crate::session;
 use crate::view::{BBox, Filter};
 use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -37,7 +39,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws", get(ws))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/status", get(status))
         .route("/api/vessels", get(vessels))
         .route("/api/vessels/{mmsi}", get(vessel))
@@ -92,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}/patterns/{n}", get(pattern))
         .route("/api/incidents/{id}/coverage", get(coverage))
         .route("/api/incidents/{id}/sitrep", get(sitrep))
+        .route("/api/incidents/{id}/export", get(incident_export))
         .with_state(state)
 }
 
@@ -100,14 +103,19 @@ pub fn router(state: AppState) -> Router {
 /// outermost the JSON error bodies (and their counts), then the request
 /// timeout (503), the global limit on requests in flight, and the body
 /// size limit the handlers' body reads obey.
-pub fn app(state: AppState, web_root: Option<std::path::PathBuf>) -> Router {
+///
+/// `web` answers every path the API does not claim (the web client's
+/// files, from a folder or built into the binary). Outermost, when
+/// `[auth] cors_origins` lists any, CORS answers browsers' preflights.
+pub fn app(state: AppState, web: Option<Router>) -> Router {
     let hub = state.hub.clone();
     let limits = *hub.limits();
+    let cors = cors_layer(state.auth.cors_origins());
     let mut r = router(state);
-    if let Some(root) = web_root {
-        r = r.fallback_service(tower_http::services::ServeDir::new(root));
+    if let Some(web) = web {
+        r = r.fallback_service(web);
     }
-    r.layer(
+    let r = r.layer(
         tower::ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(hub, json_errors))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -118,6 +126,56 @@ pub fn app(state: AppState, web_root: Option<std::path::PathBuf>) -> Router {
                 limits.max_requests_in_flight,
             ))
             .layer(DefaultBodyLimit::max(limits.max_body_bytes)),
+    );
+    // gzip when the client accepts it (bodies over 1 KiB; not the
+    // WebSocket upgrade, not already-compressed media).
+    let r = r.layer(
+        tower_http::compression::CompressionLayer::new()
+            .gzip(true)
+            .compress_when({
+                use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+                DefaultPredicate::new().and(SizeAbove::new(1024)).and(
+                    |s: StatusCode,
+                     _: axum::http::Version,
+                     _: &HeaderMap,
+                     _: &axum::http::Extensions| {
+                        s != StatusCode::SWITCHING_PROTOCOLS
+                    },
+                )
+            }),
+    );
+    match cors {
+        Some(c) => r.layer(c),
+        None => r,
+    }
+}
+
+/// CORS for the configured origins (None: no cross-origin access). Tokens
+/// travel in the `Authorization` header, never in cookies, so credentials
+/// are not allowed and `"*"` is safe to offer.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
     )
 }
 
@@ -157,7 +215,8 @@ async fn json_errors(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> R
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Response::from_parts(parts, Body::from(json!({ "error": message }).to_string()))
+    let body = serde_json::to_string(&ErrorBody { error: message }).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
 }
 
 fn too_large_message(limits: &crate::Limits) -> String {
@@ -225,7 +284,13 @@ fn path_id(what: &str, id: &str) -> Result<(), ApiError> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut r = (status, Json(json!({"error": self.message}))).into_response();
+        let mut r = (
+            status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
@@ -268,7 +333,15 @@ fn check_token(s: &AppState, token: Option<&str>, need: Role) -> Result<Principa
     })
 }
 
-type Q = Query<HashMap<String, String>>;
+/// The OpenAPI 3.1 document of this API ([`crate::openapi`]), public like
+/// `/healthz`: it says what the routes are, not what the picture holds.
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::json(),
+    )
+        .into_response()
+}
 
 /// Liveness for anyone; the counts and the picture's status only for a
 /// caller with a token (or with authentication off).
@@ -286,19 +359,28 @@ async fn healthz(State(s): State<AppState>, h: HeaderMap) -> Json<Value> {
     }))
 }
 
-async fn status(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn status(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     Ok(Json(s.api.status()))
 }
 
 async fn ws(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
     up: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let token = bearer(&h).or_else(|| q.get("token").map(String::as_str));
+    // The token first (a caller without one learns nothing of the query).
+    let q = params::parse::<params::WsParams>(raw.as_deref());
+    let loose = ws_token(raw.as_deref());
+    let token = bearer(&h).or(loose.as_deref());
     let who = check_token(&s, token, Role::Viewer)?;
+    q?;
     // Frames up to 16x the protocol limit are read and answered with a
     // `frame_too_large` error; beyond that the client is abusive and the
     // WebSocket layer drops the connection.
@@ -321,6 +403,14 @@ async fn ws(
         }))
 }
 
+/// `?token=` of a WebSocket request, whatever else the query holds.
+fn ws_token(raw: Option<&str>) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw?)
+        .ok()?
+        .into_iter()
+        .find_map(|(k, v)| (k == "token").then_some(v))
+}
+
 fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
     let v: Vec<f64> = text
         .split(',')
@@ -333,25 +423,11 @@ fn parse_bbox(text: &str) -> Result<BBox, ApiError> {
     BBox::from_array(a).map_err(bad)
 }
 
-fn list<T: std::str::FromStr>(q: &HashMap<String, String>, key: &str) -> Result<Vec<T>, ApiError> {
-    match q.get(key) {
-        None => Ok(Vec::new()),
-        Some(v) => v
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.trim()
-                    .parse::<T>()
-                    .map_err(|_| bad(format!("bad {key} value {s:?}")))
-            })
-            .collect(),
-    }
-}
-
 /// A time parameter (UNIX ms or RFC 3339), in 1970–2199
 /// ([`input::parse_time`]).
-fn time_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, ApiError> {
-    q.get(key)
+fn time_param(key: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
+    value
+        .as_ref()
         .map(|v| input::parse_time(key, v))
         .transpose()
         .map_err(bad)
@@ -360,26 +436,24 @@ fn time_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, Api
 async fn vessels(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    if let Some(text) = q.get("q") {
+    let q: params::VesselsParams = params::parse(raw.as_deref())?;
+    if let Some(text) = &q.q {
         // A search: the best matches anywhere in the picture.
         input::check_text("q", text).map_err(bad)?;
         if text.trim().is_empty() || text.len() > 64 {
             return Err(bad("q must be 1..64 characters"));
         }
-        let limit = q
-            .get("limit")
-            .map_or(Ok(20), |v| v.parse::<usize>())
-            .map_err(|_| bad("limit must be a positive integer"))?;
+        let limit = q.limit.unwrap_or(20);
         if limit == 0 || limit > 200 {
             return Err(bad("limit must be 1..200"));
         }
         let wires = s.api.search(text, limit);
         return Ok(feature_collection(&wires));
     }
-    let bboxes = match q.get("bbox") {
+    let bboxes = match &q.bbox {
         Some(b) => b
             .split(';')
             .map(parse_bbox)
@@ -387,10 +461,10 @@ async fn vessels(
         None => vec![BBox::WORLD],
     };
     let filter = Filter {
-        mmsi: list(&q, "mmsi")?,
-        classes: list(&q, "class")?,
-        ship_types: list(&q, "ship_type")?,
-        zones: list(&q, "zone")?,
+        mmsi: q.mmsi,
+        classes: q.class.iter().map(|c| c.as_str().to_string()).collect(),
+        ship_types: q.ship_type,
+        zones: q.zone,
     };
     let wires = s.api.vessels_in(&bboxes, &filter);
     Ok(feature_collection(&wires))
@@ -426,8 +500,10 @@ async fn vessel(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(m): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     s.api
         .vessel(mmsi(&m)?)
         .map(Json)
@@ -437,11 +513,12 @@ async fn vessel(
 async fn track(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
     Path(m): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let (from, to) = (time_param(&q, "from")?, time_param(&q, "to")?);
+    let q: params::TrackParams = params::parse(raw.as_deref())?;
+    let (from, to) = (time_param("from", &q.from)?, time_param("to", &q.to)?);
     let id = mmsi(&m)?;
     // A `from` older than the picture's memory reaches into the archive
     // (files are read): bounded, and off the async workers.
@@ -462,11 +539,18 @@ async fn track(
         }
     }
     let api = s.api.clone();
-    tokio::task::spawn_blocking(move || api.track(id, from, to))
+    let track = tokio::task::spawn_blocking(move || api.track(id, from, to))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?
-        .map(Json)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND.as_u16(), format!("no track for {m}")))
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND.as_u16(), format!("no track for {m}"))
+        })?;
+    Ok(geo_response::export(
+        track,
+        q.format.unwrap_or_default(),
+        &format!("Track of MMSI {id}"),
+        &format!("track-{id}"),
+    ))
 }
 
 /// Longest period one track request may cover.
@@ -477,26 +561,28 @@ pub const MAX_TRACK_WINDOW_MS: i64 = 31 * 86_400_000;
 async fn history(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
-) -> Result<Json<Value>, ApiError> {
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let num = |k: &str| -> Result<f64, ApiError> {
-        q.get(k)
-            .ok_or_else(|| bad(format!("{k} is required")))?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| bad(format!("{k} must be a number")))
-    };
-    let (lat, lon, radius) = (num("lat")?, num("lon")?, num("radius_nm")?);
-    let from = time_param(&q, "from")?.ok_or_else(|| bad("from is required"))?;
-    let to = time_param(&q, "to")?.ok_or_else(|| bad("to is required"))?;
+    let q: params::HistoryParams = params::parse(raw.as_deref())?;
+    let (lat, lon) = (
+        required_number("lat", q.lat)?,
+        required_number("lon", q.lon)?,
+    );
+    let radius = required_number("radius_nm", q.radius_nm)?;
+    let from = time_param("from", &q.from)?.ok_or_else(|| bad("from is required"))?;
+    let to = time_param("to", &q.to)?.ok_or_else(|| bad("to is required"))?;
     if to <= from {
         return Err(bad("to must be after from"));
     }
     let api = s.api.clone();
     match tokio::task::spawn_blocking(move || api.history(lat, lon, radius, from, to)).await {
-        Ok(Ok(v)) => Ok(Json(v)),
+        Ok(Ok(v)) => Ok(geo_response::export(
+            v,
+            q.format.unwrap_or_default(),
+            &format!("Within {radius} NM of {lat}, {lon}"),
+            "history",
+        )),
         Ok(Err(f)) => Err(f),
         Err(e) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
@@ -505,56 +591,59 @@ async fn history(
     }
 }
 
+/// A required, finite number of the query.
+fn required_number(key: &str, v: Option<f64>) -> Result<f64, ApiError> {
+    v.ok_or_else(|| bad(format!("{key} is required")))?;
+    v.filter(|v| v.is_finite())
+        .ok_or_else(|| bad(format!("{key} must be a number")))
+}
+
 async fn nearest(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let num = |k: &str| -> Result<f64, ApiError> {
-        q.get(k)
-            .ok_or_else(|| bad(format!("{k} is required")))?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| bad(format!("{k} must be a number")))
-    };
-    let (lat, lon) = (num("lat")?, num("lon")?);
+    let q: params::NearestParams = params::parse(raw.as_deref())?;
+    let (lat, lon) = (
+        required_number("lat", q.lat)?,
+        required_number("lon", q.lon)?,
+    );
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return Err(bad("lat must be within -90..90 and lon within -180..180"));
     }
-    let k = q
-        .get("k")
-        .map_or(Ok(10), |v| v.parse::<usize>())
-        .map_err(|_| bad("k must be a positive integer"))?;
+    let k = q.k.unwrap_or(10);
     if k == 0 || k > 1000 {
         return Err(bad("k must be 1..1000"));
     }
     let query = crate::view::NearestQuery {
-        all: match q.get("all").map(String::as_str) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(bad("all must be true or false")),
-        },
-        exclude: list(&q, "exclude")?,
+        all: q.all.unwrap_or(false),
+        exclude: q.exclude,
     };
     Ok(Json(
         json!({"lat": lat, "lon": lon, "vessels": s.api.nearest(lat, lon, k, &query)}),
     ))
 }
 
-async fn zones(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn zones(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<GeoJson, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    Ok(Json(s.api.zones()))
+    params::parse::<NoParams>(raw.as_deref())?;
+    Ok(GeoJson(s.api.zones()))
 }
 
 async fn put_zone(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("zone id", &id)?;
     let body = read_body(&s, &h, req).await?;
     let feature: Value = serde_json::from_slice(&body)
@@ -569,8 +658,10 @@ async fn delete_zone(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("zone id", &id)?;
     match s.api.delete_zone(&id) {
         Ok(true) => {
@@ -585,21 +676,25 @@ async fn delete_zone(
     }
 }
 
-async fn sources(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn sources(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     Ok(Json(s.api.sources()))
 }
 
 async fn alerts(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let since = time_param(&q, "since")?;
-    Ok(Json(
-        s.api.alerts(q.get("state").map(String::as_str), since),
-    ))
+    let q: params::AlertsParams = params::parse(raw.as_deref())?;
+    let since = time_param("since", &q.since)?;
+    Ok(Json(s.api.alerts(q.state.map(|s| s.as_str()), since)))
 }
 
 #[derive(Deserialize, Default)]
@@ -612,9 +707,11 @@ async fn ack(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("alert id", &id)?;
     let body = read_body(&s, &h, req).await?;
     let body: AckBody = if body.is_empty() {
@@ -666,11 +763,8 @@ where
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?
 }
 
-fn k_param(q: &HashMap<String, String>) -> Result<usize, ApiError> {
-    let k = q
-        .get("k")
-        .map_or(Ok(10), |v| v.parse::<usize>())
-        .map_err(|_| bad("k must be a positive integer"))?;
+fn k_param(k: Option<usize>) -> Result<usize, ApiError> {
+    let k = k.unwrap_or(10);
     if k == 0 || k > 100 {
         return Err(bad("k must be 1..100"));
     }
@@ -679,26 +773,26 @@ fn k_param(q: &HashMap<String, String>) -> Result<usize, ApiError> {
 
 /// `limit` (1–10,000) and `before` (RFC 3339 or UNIX ms) of a contact or
 /// incident list (`crate::sar_channel::page`).
-fn sar_page(q: &HashMap<String, String>) -> Result<(Option<usize>, Option<i64>), ApiError> {
-    let limit = match q.get("limit") {
-        None => None,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=10_000).contains(&n) => Some(n),
-            _ => return Err(bad("limit must be 1..10000")),
-        },
-    };
-    Ok((limit, time_param(q, "before")?))
+fn sar_page(
+    limit: Option<usize>,
+    before: &Option<String>,
+) -> Result<(Option<usize>, Option<i64>), ApiError> {
+    if limit.is_some_and(|n| !(1..=10_000).contains(&n)) {
+        return Err(bad("limit must be 1..10000"));
+    }
+    Ok((limit, time_param("before", before)?))
 }
 
 async fn contacts(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let status = q.get("status").cloned();
-    let (limit, before) = sar_page(&q)?;
-    sar_call(&s, move |sar| sar.contacts(status.as_deref()))
+    let q: params::ContactsParams = params::parse(raw.as_deref())?;
+    let status = q.status.map(|s| s.as_str());
+    let (limit, before) = sar_page(q.limit, &q.before)?;
+    sar_call(&s, move |sar| sar.contacts(status))
         .await
         .map(|list| Json(crate::sar_channel::page(list, limit, before)))
 }
@@ -707,8 +801,10 @@ async fn contact(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     let sar = s.api.sar().ok_or_else(no_sar)?;
     sar.contact(&id)
         .map(Json)
@@ -718,9 +814,11 @@ async fn contact(
 async fn create_contact(
     State(s): State<AppState>,
     h: HeaderMap,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.create_contact(&who.name, body)).await?;
     s.hub.publish_sar(SarKind::Contact, c.to_string().into());
@@ -732,9 +830,11 @@ async fn update_contact(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("id", &id)?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.update_contact(&id, &who.name, body)).await?;
@@ -746,9 +846,11 @@ async fn add_sighting(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let c = sar_call(&s, move |sar| sar.add_sighting(&id, &who.name, body)).await?;
     s.hub.publish_sar(SarKind::Contact, c.to_string().into());
@@ -758,11 +860,12 @@ async fn add_sighting(
 async fn contact_intercepts(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let k = k_param(&q)?;
+    let q: params::InterceptParams = params::parse(raw.as_deref())?;
+    let k = k_param(q.k)?;
     sar_call(&s, move |sar| sar.contact_intercepts(&id, k))
         .await
         .map(Json)
@@ -771,12 +874,13 @@ async fn contact_intercepts(
 async fn incidents(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let status = q.get("status").cloned();
-    let (limit, before) = sar_page(&q)?;
-    sar_call(&s, move |sar| sar.incidents(status.as_deref()))
+    let q: params::IncidentsParams = params::parse(raw.as_deref())?;
+    let status = q.status.map(|s| s.as_str());
+    let (limit, before) = sar_page(q.limit, &q.before)?;
+    sar_call(&s, move |sar| sar.incidents(status))
         .await
         .map(|list| Json(crate::sar_channel::page(list, limit, before)))
 }
@@ -785,8 +889,10 @@ async fn incident(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     let sar = s.api.sar().ok_or_else(no_sar)?;
     sar.incident(&id).map(Json).ok_or_else(|| {
         ApiError::new(
@@ -799,9 +905,11 @@ async fn incident(
 async fn create_incident(
     State(s): State<AppState>,
     h: HeaderMap,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = sar_call(&s, move |sar| sar.create_incident(&who.name, body)).await?;
     s.hub.publish_sar(SarKind::Incident, i.to_string().into());
@@ -813,9 +921,11 @@ async fn incident_action(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("id", &id)?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = sar_call(&s, move |sar| sar.incident_action(&id, &who.name, body)).await?;
@@ -826,11 +936,12 @@ async fn incident_action(
 async fn incident_intercepts(
     State(s): State<AppState>,
     h: HeaderMap,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let k = k_param(&q)?;
+    let q: params::InterceptParams = params::parse(raw.as_deref())?;
+    let k = k_param(q.k)?;
     sar_call(&s, move |sar| sar.incident_intercepts(&id, k))
         .await
         .map(Json)
@@ -879,9 +990,11 @@ async fn plan_search_area(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("id", &id)?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = id.clone();
@@ -901,23 +1014,63 @@ async fn search_area(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
     path_id("id", &id)?;
-    let n = q.get("n").map(|v| number("n", v)).transpose()?;
+    let q: params::SearchAreaParams = params::parse(raw.as_deref())?;
+    let n = q.n.map(|n| number("n", &n.to_string())).transpose()?;
     sar_call(&s, move |sar| sar.search_area(&id, n))
         .await
-        .map(Json)
+        .map(|v| geo_members(v, &["area"]))
+}
+
+/// A JSON answer whose members `keys` are GeoJSON: those normalized by
+/// RFC 7946 like every GeoJSON body ([`GeoJson`]).
+fn geo_members(mut v: Value, keys: &[&str]) -> Json<Value> {
+    for k in keys {
+        if let Some(g) = v.get_mut(*k) {
+            geoformat::geojson::normalize(g);
+        }
+    }
+    Json(v)
+}
+
+/// `GET /api/incidents/{id}/export?format=geojson|kml|gpx`: the incident
+/// as a case file (see [`SarApi::case_file`]) to attach to a report or open
+/// in Google Earth or QGIS.
+async fn incident_export(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    authorize(&s, &h, Role::Viewer)?;
+    path_id("id", &id)?;
+    let q: params::ExportParams = params::parse(raw.as_deref())?;
+    let i = id.clone();
+    let doc = sar_call(&s, move |sar| sar.case_file(&i)).await?;
+    let title = format!(
+        "Incident {id}: {}",
+        doc["incident"]["title"].as_str().unwrap_or("")
+    );
+    Ok(geo_response::export(
+        doc,
+        q.format.unwrap_or_default(),
+        &title,
+        &format!("incident-{id}"),
+    ))
 }
 
 async fn plan_pattern(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
     let who = authorize(&s, &h, Role::Operator)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("id", &id)?;
     let body = json_body(&read_body(&s, &h, req).await?)?;
     let i = id.clone();
@@ -934,27 +1087,27 @@ async fn patterns(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    RawQuery(raw): RawQuery,
+) -> Result<GeoJson, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    params::parse::<NoParams>(raw.as_deref())?;
     path_id("id", &id)?;
-    sar_call(&s, move |sar| sar.patterns(&id)).await.map(Json)
+    sar_call(&s, move |sar| sar.patterns(&id))
+        .await
+        .map(GeoJson)
 }
 
 async fn pattern(
     State(s): State<AppState>,
     h: HeaderMap,
     Path((id, n)): Path<(String, String)>,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
     path_id("id", &id)?;
     let n = number("pattern number", &n)?;
-    let format = match q.get("format") {
-        None => PatternFormat::GeoJson,
-        Some(f) => {
-            PatternFormat::parse(f).ok_or_else(|| bad("format is geojson, gpx, kml or nmea"))?
-        }
-    };
+    let q: params::PatternParams = params::parse(raw.as_deref())?;
+    let format = q.format.unwrap_or(PatternFormat::GeoJson);
     let name = format!("{id}-pattern-{n}.{}", format.extension());
     let api = s.api.clone();
     let body = tokio::task::spawn_blocking(move || match api.sar() {
@@ -980,60 +1133,39 @@ async fn coverage(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
     path_id("id", &id)?;
-    let until = time_param(&q, "until")?;
+    let q: params::CoverageParams = params::parse(raw.as_deref())?;
+    let until = time_param("until", &q.until)?;
     sar_call(&s, move |sar| sar.coverage(&id, until))
         .await
-        .map(Json)
+        .map(|v| geo_members(v, &["swept", "area"]))
 }
-
-/// The SITREP options a query may give (besides `format`).
-const SITREP_OPTIONS: [&str; 10] = [
-    "number",
-    "to",
-    "priority",
-    "persons",
-    "nature",
-    "assistance_required",
-    "weather",
-    "search_area",
-    "future_plans",
-    "additional_information",
-];
 
 async fn sitrep(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Q,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
     path_id("id", &id)?;
-    let text = match q.get("format").map(String::as_str) {
-        None | Some("text") => true,
-        Some("json") => false,
-        Some(_) => return Err(bad("format is text or json")),
-    };
-    let mut options = serde_json::Map::new();
-    for (k, v) in &q {
-        if k == "format" {
-            continue;
-        }
-        if !SITREP_OPTIONS.contains(&k.as_str()) {
-            return Err(bad(format!(
-                "unknown parameter {k:?} (format, {})",
-                SITREP_OPTIONS.join(", ")
-            )));
-        }
-        input::check_text(k, v).map_err(bad)?;
-        options.insert(k.clone(), Value::String(v.clone()));
+    let q: params::SitrepParams = params::parse(raw.as_deref())?;
+    let text = q.format.unwrap_or_default() == params::SitrepFormat::Text;
+    // The options as the strings of the query (`format` is not one).
+    let mut options = serde_json::to_value(&q)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?;
+    if let Some(m) = options.as_object_mut() {
+        m.remove("format");
+    }
+    for (k, v) in options.as_object().into_iter().flatten() {
+        input::check_text(k, v.as_str().unwrap_or_default()).map_err(bad)?;
     }
     let api = s.api.clone();
     let answer = tokio::task::spawn_blocking(move || match api.sar() {
-        Some(sar) => sar.sitrep(&id, Value::Object(options)),
+        Some(sar) => sar.sitrep(&id, options),
         None => Err(no_sar()),
     })
     .await
@@ -1051,7 +1183,12 @@ async fn sitrep(
 
 async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
-    let mut reg = Registry::with_prefix("lookout");
+    // The process's own metrics under their standard names, the rest
+    // prefixed `lookout_`.
+    let mut root = Registry::default();
+    crate::process_metrics::ProcessStats::read().register(&mut root);
+    let reg = root.sub_registry_with_prefix("lookout");
+    crate::process_metrics::register_build_info(reg);
     let st = &s.hub.stats;
     let c = |v: &std::sync::atomic::AtomicU64| ConstCounter::new(v.load(Ordering::Relaxed));
     reg.register(
@@ -1190,15 +1327,20 @@ async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, Ap
         "Bytes queued for the WebSocket client with the most",
         ConstGauge::new(queued.first().copied().unwrap_or(0) as i64),
     );
-    s.api.metrics(&mut reg);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &reg)
+    s.api.metrics(reg);
+    // OpenMetrics or the classic text format, by `Accept`
+    // (crate::metrics_format); the answer varies with it.
+    let format = crate::metrics_format::Format::from_accept(
+        h.get(header::ACCEPT).and_then(|v| v.to_str().ok()),
+    );
+    let text = format
+        .encode(&root)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR.as_u16(), e.to_string()))?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [
+            (header::CONTENT_TYPE, format.content_type()),
+            (header::VARY, "Accept"),
+        ],
         text,
     )
         .into_response())

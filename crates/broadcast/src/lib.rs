@@ -12,14 +12,21 @@
 //! gracefully within the connection limits of [`conn`]; [`input`] checks
 //! times, ids and text at the edge. SAR contacts and incidents go through the [`api::SarApi`]
 //! trait (HTTP) and the [`sar_channel`] WebSocket channels. The protocol is
-//! documented in `docs/protocol.md`.
+//! documented in `docs/protocol.md`. [`params`] types the query parameters
+//! of every route (an unknown one is 400), and [`openapi`] is the OpenAPI
+//! 3.1 document of the HTTP API (`/api/openapi.json`), built from them.
 
 pub mod api;
 pub mod auth;
 pub mod conn;
+pub mod geo_response;
 pub mod http;
 pub mod hub;
 pub mod input;
+pub mod metrics_format;
+pub mod openapi;
+pub mod params;
+pub mod process_metrics;
 pub mod protocol;
 pub mod sar_channel;
 pub mod server;

@@ -48,14 +48,13 @@ pub async fn serve(
     serve_on(listener, app, shutdown_tx, shutdown).await
 }
 
-/// Like [`serve_on`], also serving the static files under `web_root` (the
-/// operations-room client) for every path the API does not claim. The
-/// client's files are public (they hold no data); the data they fetch is
-/// behind the API's tokens.
+/// Like [`serve_on`], with `web` (the operations-room client's files) for
+/// every path the API does not claim. The client's files are public (they
+/// hold no data); the data they fetch is behind the API's tokens.
 pub async fn serve_with_files(
     listener: TcpListener,
     state: AppState,
-    web_root: Option<std::path::PathBuf>,
+    web: Option<axum::Router>,
     shutdown_tx: tokio::sync::watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -67,7 +66,7 @@ pub async fn serve_with_files(
     if !state.auth.enabled() {
         tracing::warn!(addr = %listener.local_addr()?, "authentication is OFF (allowed on loopback only)");
     }
-    let service = app(state, web_root);
+    let service = app(state, web);
     let limiter = Arc::new(ConnLimiter::new(
         limits.max_connections,
         limits.max_connections_per_address,

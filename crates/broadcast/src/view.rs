@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// One vessel as clients see it. It reads back from its own JSON (a
 /// cluster edge mirrors the core's views this way).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VesselView {
     pub mmsi: u32,
     pub lat: f64,
@@ -26,13 +26,16 @@ pub struct VesselView {
     pub callsign: Option<String>,
     pub ship_type: Option<u8>,
     /// `A`, `B`, `sar_aircraft`, `aton`, `base_station`, `ais_sart`, `mob`,
-    /// `epirb_ais`, `own_asset`.
+    /// `epirb_ais`, `own_asset`, `unknown`.
+    #[schema(value_type = crate::params::VesselClass)]
     pub class: String,
     pub nav_status: Option<u8>,
     /// Message time of the last report, RFC 3339 UTC.
     #[serde(serialize_with = "rfc3339_ms", deserialize_with = "from_rfc3339_ms")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_seen: i64,
     /// `live`, `stale` or `lost`.
+    #[schema(examples("live", "stale", "lost"))]
     pub state: String,
     /// Ids of the zones the vessel is in.
     #[serde(default)]

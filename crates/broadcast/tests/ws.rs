@@ -563,6 +563,7 @@ async fn http(
 #[tokio::test]
 async fn every_endpoint_refuses_missing_and_invalid_tokens_and_enforces_roles() {
     let auth = Auth::new(&AuthConfig {
+        cors_origins: Vec::new(),
         enabled: true,
         tokens: vec![
             TokenConfig {

@@ -31,7 +31,7 @@
 //! [`Engine::track_changes`] and pays nothing per message for them.
 
 use crate::own_assets::OwnAssets;
-use crate::relay::{Relayed, RelayedAis, RelayedFix, MAX_RELAYED};
+use crate::relay::{Relayed, RelayedAis, RelayedFix, VesselFacts, MAX_RELAYED};
 use crate::views;
 use alerts::{Alert, AlertConfig, AlertEngine};
 use broadcast::VesselView;
@@ -97,6 +97,9 @@ struct Core {
     relay: Option<Vec<Relayed>>,
     /// Relayed items dropped because nobody took them in time.
     relay_dropped: u64,
+    /// Rules left out (restoring a checkpoint: the picture is rebuilt,
+    /// the rules' state is loaded as saved).
+    mute: bool,
 }
 
 impl Engine {
@@ -119,6 +122,7 @@ impl Engine {
                 messages: 0,
                 relay: None,
                 relay_dropped: 0,
+                mute: false,
             },
         }
     }
@@ -288,6 +292,29 @@ impl Engine {
         self.core.rules.acknowledge(id, who, note, at_ms)
     }
 
+    /// The alert rules' state (JSON) and clock, for a checkpoint (see
+    /// [`Engine::restore_rules`]).
+    pub fn rules_state(&self) -> Result<(String, i64), String> {
+        Ok((self.core.rules.save_state()?, self.core.ticked))
+    }
+
+    /// Leave the alert rules out of every step while on: the picture alone
+    /// is stepped (restoring a checkpoint's picture, whose rules' state is
+    /// then loaded with [`Engine::restore_rules`]).
+    pub fn mute_rules(&mut self, on: bool) {
+        self.core.mute = on;
+    }
+
+    /// Load the rules' state (read from [`Engine::rules_state`]'s text
+    /// with `alerts::AlertEngine::parse_state`) and clock; every open,
+    /// unacknowledged alert is queued again for [`Engine::take_alerts`] (so
+    /// acknowledgements recorded since can be applied to it).
+    pub fn restore_rules(&mut self, saved: alerts::engine::SavedRules, ticked: i64) {
+        self.core.rules.restore_state(saved);
+        self.core.ticked = ticked;
+        self.core.rules.requeue_open();
+    }
+
     /// Replace the zones (the picture re-checks membership).
     pub fn set_zones(&mut self, zones: ZoneIndex) {
         self.core.picture.set_zones(zones);
@@ -308,6 +335,12 @@ impl Engine {
     /// Decoder counters.
     pub fn decode_stats(&self) -> &DecodeStats {
         self.router.decoder().stats()
+    }
+
+    /// Multi-sentence messages half received (a checkpoint is taken only
+    /// when there are none: the decoder's fragments are not in it).
+    pub fn pending_fragments(&self) -> usize {
+        self.router.decoder().pending_groups()
     }
 
     /// Picture events handled since the engine started.
@@ -335,7 +368,7 @@ impl Core {
         }
         self.picture.apply(d, received_ms);
         self.drain();
-        if let Some(t) = t {
+        if let Some(t) = t.filter(|_| !self.mute) {
             self.rules.on_message(d, t, &self.picture);
         }
     }
@@ -386,6 +419,18 @@ impl Core {
                 .unwrap_or(0),
             class: vessel.map_or("unknown", |v| v.class.as_str()),
             position: vessel.and_then(|v| v.position.map(|f| (f.lat, f.lon))),
+            vessel: Box::new(vessel.map_or_else(VesselFacts::default, |v| {
+                let info = v.info.as_deref();
+                VesselFacts {
+                    name: info.and_then(|i| i.name.clone()),
+                    callsign: info.and_then(|i| i.callsign.clone()),
+                    ship_type: info.and_then(|i| i.ship_type),
+                    sog_kn: v.sog_kn,
+                    cog_deg: v.cog_deg,
+                    heading_deg: v.heading_deg,
+                    altitude_m: v.altitude_m,
+                }
+            })),
             payload,
             talker: d.talker,
             own_ship: d.own_ship,
@@ -413,14 +458,18 @@ impl Core {
         self.picture.advance_time(t);
         self.drain();
         self.ticked = t;
-        self.rules.tick(t, &self.picture);
+        if !self.mute {
+            self.rules.tick(t, &self.picture);
+        }
     }
 
     /// The picture's events to the rules, with the picture as it is now.
     fn drain(&mut self) {
         while let Some(s) = self.picture.events_mut().pop() {
             self.events_total += 1;
-            self.rules.on_event(&s.event, &self.picture);
+            if !self.mute {
+                self.rules.on_event(&s.event, &self.picture);
+            }
             if self.track {
                 match &s.event {
                     Event::VesselRemoved { mmsi, .. } => {

@@ -36,4 +36,4 @@ pub mod views;
 
 pub use engine::{Changes, Engine, EngineConfig};
 pub use own_assets::OwnAssets;
-pub use relay::{Relayed, RelayedAis, RelayedFix};
+pub use relay::{Relayed, RelayedAis, RelayedFix, VesselFacts};

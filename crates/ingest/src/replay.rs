@@ -11,7 +11,8 @@
 //! they did live. A line Lookout did not write has no recorded source name
 //! (its TAG `s:` is the sending station, see
 //! [`ArchiveLine::source`](crate::archive::ArchiveLine::source)) and is
-//! attributed to the replay itself. `speed` > 0 paces lines by their
+//! attributed to the replay itself. Each line (and its bytes) is counted
+//! once, on the source it is attributed to, never also on the replay. `speed` > 0 paces lines by their
 //! recorded times (2.0 = twice real time); 0 sends them as fast as the
 //! pipeline takes them, which with the default `block` policy loses
 //! nothing.
@@ -211,13 +212,11 @@ async fn run(src: ReplaySource, ctx: SourceContext) {
                         );
                         continue;
                     }
-                    for s in [&status, &owner] {
-                        s.add_bytes(bytes.len() + 1);
-                        s.count_lines(1, t);
-                        if Arc::ptr_eq(&status, &owner) {
-                            break;
-                        }
-                    }
+                    // Counted once, on the source the line is attributed
+                    // to: the sources' `lines` add up to what was received
+                    // (`lookout_source_lines_total` summed over sources).
+                    owner.add_bytes(bytes.len() + 1);
+                    owner.count_lines(1, t);
                     let line = Line {
                         source: owner.id(),
                         received_ms: t,

@@ -437,7 +437,24 @@ async fn replay_gives_back_the_lines_with_their_times_and_sources() {
             "attributed to its recorded source"
         );
     }
-    assert_eq!(src.status.lines(), 500);
+    // Each line is counted once, on the source it is attributed to (it was
+    // also counted on the replay, so the sources added up to 1000).
+    for name in NAMES {
+        let status = h.registry.find(name).unwrap();
+        let attributed = got.iter().filter(|g| g.source == status.id()).count();
+        assert!(attributed > 0);
+        assert_eq!(status.lines(), attributed as u64, "{name}");
+    }
+    assert_eq!(
+        src.status.lines(),
+        0,
+        "every line belongs to a recorded source"
+    );
+    let total: u64 = h.registry.all().iter().map(|s| s.lines()).sum();
+    assert_eq!(total, 500);
+    let bytes: u64 = h.registry.all().iter().map(|s| s.bytes()).sum();
+    let want: usize = lines.iter().map(|l| l.bytes.len() + 1).sum();
+    assert_eq!(bytes, want as u64);
     assert_eq!(h.rx.stats().dropped, 0);
     // Own assets by recorded source name: GNSS fixes come back too.
     let mut router = Router::new(h.registry.clone(), Default::default());

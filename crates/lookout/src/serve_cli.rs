@@ -32,9 +32,10 @@ pub struct ServeArgs {
     /// Replay speed: a multiple of real time, or `max`.
     #[arg(long, default_value = "1")]
     speed: String,
-    /// Folder of the built web client, served at `/`.
-    #[arg(long, default_value = "web/dist")]
-    web_root: PathBuf,
+    /// Serve the web client from this folder (e.g. `web/dist` while
+    /// developing it) instead of the build compiled into the binary.
+    #[arg(long)]
+    web_root: Option<PathBuf>,
     /// Where server state is kept: the state database `lookout.db` (zones
     /// created over the API, contacts, incidents, acknowledgements) unless
     /// `[state] database` names another file.
@@ -101,7 +102,7 @@ fn options(args: ServeArgs) -> Result<ServeOptions, String> {
         },
         replay: args.replay,
         speed,
-        web_root: Some(args.web_root),
+        web_root: args.web_root,
         state_dir: args.state_dir,
     })
 }

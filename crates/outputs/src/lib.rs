@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! Engine::take_relayed() ─▶ OutputSet::send ─▶ NmeaTcp  (OpenCPN, chartplotters: `listen`)
-//!                                          └─▶ NmeaUdp  (a `target` host:port)
+//!                                          ├─▶ NmeaUdp  (a `target` host:port)
+//!                                          └─▶ CotOutput (a TAK server: tracks, contacts, incidents)
 //! ```
 //!
 //! Each output sits behind the [`Output`] trait and has its own serde
@@ -14,9 +15,11 @@
 //! * [`nmea`]: framing a relayed message (or an own-asset fix) as NMEA
 //!   0183 sentences, with or without TAG blocks.
 //! * [`nmea_tcp`]: the TCP server output; [`nmea_udp`]: the UDP one.
+//! * [`cot`]: Cursor-on-Target to a TAK server (TCP, TLS, UDP).
 //! * [`set`]: the configured outputs together.
 
 pub mod config;
+pub mod cot;
 pub mod filter;
 pub mod nmea;
 pub mod nmea_tcp;
@@ -40,6 +43,9 @@ pub trait Output: Send + Sync {
     fn local_addr(&self) -> Option<std::net::SocketAddr> {
         None
     }
+    /// Where contacts and incidents come from (only the CoT output uses
+    /// it).
+    fn set_markers(&self, _source: cot::MarkerSource) {}
     /// Stop accepting and close connections.
     fn shutdown(&self);
 }

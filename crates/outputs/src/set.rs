@@ -2,6 +2,7 @@
 //! pipeline after each batch, counted in `/metrics`, stopped at shutdown.
 
 use crate::config::OutputConfig;
+use crate::cot::{Context, CotOutput, MarkerSource};
 use crate::nmea_tcp::{Counters, NmeaTcp};
 use crate::nmea_udp::NmeaUdp;
 use crate::Output;
@@ -27,7 +28,10 @@ pub struct OutputStats {
     pub messages: u64,
     /// Items the filter held back.
     pub filtered: u64,
-    /// Bytes handed to clients (TCP) or sent (UDP).
+    /// Bytes handed to clients (TCP) or sent (UDP, CoT). CoT: `messages`
+    /// counts events sent, `filtered` also the reports folded into a later
+    /// one by `min_interval_s`, `dropped` reports lost on a full queue or
+    /// too old to send, `clients` 1 while connected.
     pub bytes: u64,
     /// TCP: slow clients dropped; UDP: datagrams dropped on a full queue.
     pub dropped: u64,
@@ -56,8 +60,15 @@ impl OutputStats {
 }
 
 impl OutputSet {
-    /// Start every configured output (on the current tokio runtime).
+    /// Start every configured output (on the current tokio runtime), for
+    /// a live node with no name.
     pub async fn start(configs: &[OutputConfig]) -> Result<OutputSet, String> {
+        Self::start_with(configs, &Context::default()).await
+    }
+
+    /// Start every configured output, knowing the node's name (the CoT
+    /// uid prefix) and whether the server replays (the CoT time policy).
+    pub async fn start_with(configs: &[OutputConfig], ctx: &Context) -> Result<OutputSet, String> {
         let mut outputs: Vec<Box<dyn Output>> = Vec::new();
         for c in configs {
             c.validate()?;
@@ -83,6 +94,10 @@ impl OutputSet {
                     NmeaUdp::start(name.clone(), *target, common)
                         .await
                         .map_err(|e| format!("output {name}: cannot open a UDP socket: {e}"))?,
+                ),
+                OutputConfig::Cot(cot) => Box::new(
+                    CotOutput::start(name.clone(), cot, ctx)
+                        .map_err(|e| format!("output {name}: {e}"))?,
                 ),
             };
             outputs.push(o);
@@ -116,6 +131,13 @@ impl OutputSet {
         self.outputs.iter().map(|o| o.stats()).collect()
     }
 
+    /// Where the CoT outputs take contacts and incidents from.
+    pub fn set_markers(&self, source: MarkerSource) {
+        for o in &self.outputs {
+            o.set_markers(source.clone());
+        }
+    }
+
     /// Stop every output.
     pub fn shutdown(&self) {
         for o in &self.outputs {
@@ -129,7 +151,8 @@ impl OutputSet {
             return;
         }
         type Labels = Vec<(String, String)>;
-        let counters: [(&str, &str, fn(&OutputStats) -> u64); 6] = [
+        type CounterDefs = [(&'static str, &'static str, fn(&OutputStats) -> u64); 6];
+        let counters: CounterDefs = [
             (
                 "output_messages",
                 "Messages and own-asset fixes sent by the output (passed its filter)",

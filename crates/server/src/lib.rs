@@ -59,6 +59,7 @@ mod roles;
 pub mod serve;
 mod snapshot;
 mod state;
+pub mod web;
 
 pub use config::{zone_paths, LookoutConfig};
 pub use options::{parse_speed, ServeOptions};

@@ -20,8 +20,9 @@ pub struct ServeOptions {
     pub replay: Vec<PathBuf>,
     /// Replay speed, a multiple of real time; `None` is as fast as possible.
     pub speed: Option<f64>,
-    /// Folder of the built web client, served at `/` when it exists;
-    /// `None`: the API only.
+    /// Folder of the web client's files, served at `/` (a folder that does
+    /// not exist: the API only); `None`: the client compiled into the
+    /// binary (`crate::web`).
     pub web_root: Option<PathBuf>,
     /// Where server state is kept: the state database `lookout.db` (unless
     /// `[state] database` names another file) and the picture snapshot.

@@ -159,7 +159,16 @@ impl Server {
             alert_sinks::SinkSet::start(&cfg.sinks_with_outbox(&db_path))
                 .map_err(|e| e.to_string())?,
         );
-        let outputs = Arc::new(outputs::OutputSet::start(&cfg.outputs).await?);
+        let outputs = Arc::new(
+            outputs::OutputSet::start_with(
+                &cfg.outputs,
+                &outputs::cot::Context {
+                    node: cfg.bus.node.clone(),
+                    replay: mode != Mode::Live,
+                },
+            )
+            .await?,
+        );
         let registry = Arc::new(SourceRegistry::default());
         let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
         let (trigger, shutdown) = source::shutdown_pair();
@@ -209,6 +218,17 @@ impl Server {
         state
             .restore_api_zones(api_zones)
             .map_err(|e| format!("zones created over the API: {e}"))?;
+        // The CoT outputs put the open contacts and incidents on TAK maps.
+        let weak = Arc::downgrade(&state);
+        outputs.set_markers(Arc::new(move || {
+            use broadcast::SarApi;
+            let Some(st) = weak.upgrade() else {
+                return Vec::new();
+            };
+            let contacts = st.contacts(Some("active")).unwrap_or_default();
+            let incidents = st.incidents(Some("open")).unwrap_or_default();
+            outputs::cot::markers_from_sar_json(&contacts, &incidents)
+        }));
 
         cfg.limits
             .validate()
@@ -348,14 +368,7 @@ impl Server {
                 "; authentication OFF (loopback only)"
             }
         );
-        let web_root = match opts.web_root {
-            Some(root) if root.is_dir() => Some(root),
-            Some(root) => {
-                tracing::info!(path = %root.display(), "no web client build found; serving the API only");
-                None
-            }
-            None => None,
-        };
+        let web = crate::web::router(&crate::web::choose(opts.web_root.clone()));
         // HTTP and WebSocket are served from here on; they stop (and tell the
         // WebSocket clients) when the shutdown handle fires.
         let stop = Arc::new(tokio::sync::watch::channel(false).0);
@@ -363,7 +376,7 @@ impl Server {
         let served = tokio::spawn(broadcast::server::serve_with_files(
             listener,
             app,
-            web_root,
+            web,
             shutdown_tx,
             async move {
                 let _ = stop_rx.wait_for(|stop| *stop).await;

@@ -498,6 +498,9 @@ impl PictureApi for LiveState {
                 }
             }
         }
+        // Per sink: published, accepted, attempts, failures, deliveries,
+        // drops by reason, pending, queued, held, webhook outbox rows.
+        self.sinks.metrics(reg);
         let q = self.queue.stats();
         reg.register(
             "queue_depth",

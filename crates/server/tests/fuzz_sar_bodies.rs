@@ -79,6 +79,7 @@ fn start(state_dir: &Path, recording: &Path) -> Live {
             "/../../config/zones"
         ))],
         auth: AuthConfig {
+            cors_origins: Vec::new(),
             enabled: true,
             tokens: vec![TokenConfig {
                 name: "fuzz".into(),

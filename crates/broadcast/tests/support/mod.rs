@@ -133,6 +133,7 @@ impl SarApi for Fake {
 
 pub fn auth() -> Auth {
     Auth::new(&AuthConfig {
+        cors_origins: Vec::new(),
         enabled: true,
         tokens: vec![
             TokenConfig {

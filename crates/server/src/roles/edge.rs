@@ -553,16 +553,13 @@ impl PictureApi for EdgeApi {
     }
 
     fn metrics(&self, reg: &mut prometheus_client::registry::Registry) {
-        use prometheus_client::metrics::counter::ConstCounter;
         use prometheus_client::metrics::gauge::ConstGauge;
         reg.register(
             "vessels",
             "Vessels in the mirrored picture",
             ConstGauge::new(self.read().vessels.len() as i64),
         );
-        for (name, help, value) in self.bus.stats.list() {
-            reg.register(name, help, ConstCounter::new(value));
-        }
+        super::register_bus_metrics(reg, &self.bus.stats, super::cluster_bus_name);
     }
 
     fn history(

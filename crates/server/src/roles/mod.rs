@@ -81,6 +81,35 @@ impl ClusterRun {
     }
 }
 
+/// Register a bus connection's counters for `/metrics`: each `(name,
+/// help, value)` of [`bus::BusStats::list`] that `rename` maps to a name,
+/// `bus_connected` (and its renamings) as a gauge, the rest as counters.
+pub(crate) fn register_bus_metrics(
+    reg: &mut prometheus_client::registry::Registry,
+    stats: &bus::BusStats,
+    rename: impl Fn(&'static str) -> Option<String>,
+) {
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::gauge::ConstGauge;
+    for (name, help, value) in stats.list() {
+        let Some(as_name) = rename(name) else {
+            continue;
+        };
+        if name == "bus_connected" {
+            reg.register(as_name, help, ConstGauge::new(value as i64));
+        } else {
+            reg.register(as_name, help, ConstCounter::new(value));
+        }
+    }
+}
+
+/// The cluster bus's counters: all but the sharing ones, which count on
+/// the sharing connection (`share.rs`) and would otherwise be registered
+/// twice on a node that does both.
+pub(crate) fn cluster_bus_name(name: &'static str) -> Option<String> {
+    (!name.starts_with("bus_shared_")).then(|| name.to_string())
+}
+
 /// The server's own state, with the bus counters in `/healthz` and `/metrics`.
 fn observed(
     bus: &Bus,
@@ -149,4 +178,53 @@ pub async fn start(
         Role::All => return Err("role all runs without the bus".into()),
     };
     Ok(ClusterRun { api, task, stop })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    fn encode(f: impl Fn(&mut prometheus_client::registry::Registry)) -> String {
+        let mut reg = prometheus_client::registry::Registry::with_prefix("lookout");
+        f(&mut reg);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &reg).unwrap();
+        text
+    }
+
+    #[test]
+    fn bus_metrics_connected_is_a_gauge_and_sharing_counters_are_registered_once() {
+        let cluster = bus::BusStats::default();
+        cluster.connected.store(1, Ordering::Relaxed);
+        cluster.received_lines.store(42, Ordering::Relaxed);
+        let share = bus::BusStats::default();
+        share.shared_in.store(7, Ordering::Relaxed);
+        // A core that also shares: both connections on one /metrics.
+        let text = encode(|reg| {
+            register_bus_metrics(reg, &cluster, cluster_bus_name);
+            register_bus_metrics(reg, &share, share::share_metric_name);
+        });
+        assert!(
+            text.contains("# TYPE lookout_bus_connected gauge\nlookout_bus_connected 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lookout_bus_received_lines_total 42\n"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE lookout_share_connected gauge\nlookout_share_connected 0\n"));
+        assert!(text.contains("lookout_share_reconnects_total 0\n"));
+        assert_eq!(
+            text.matches("# TYPE lookout_bus_shared_in counter").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("lookout_bus_shared_in_total 7\n"), "{text}");
+        // Every family once.
+        let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+        let unique: std::collections::BTreeSet<&&str> = types.iter().collect();
+        assert_eq!(types.len(), unique.len(), "{text}");
+        assert_eq!(types.len(), cluster.list().len() - 3 + 8);
+    }
 }

@@ -107,13 +107,7 @@ impl PictureApi for Observed {
     }
     fn metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.inner.metrics(registry);
-        for (name, help, value) in self.stats.list() {
-            registry.register(
-                name,
-                help,
-                prometheus_client::metrics::counter::ConstCounter::new(value),
-            );
-        }
+        super::register_bus_metrics(registry, &self.stats, super::cluster_bus_name);
     }
     fn history(
         &self,

@@ -39,6 +39,18 @@ struct Shared {
     heard: Instant,
 }
 
+/// Which counters of the sharing connection go to `/metrics`, and as
+/// what: the sharing counters under their names, the connection's own
+/// state as `share_…` (a cluster node has `bus_…` for its cluster bus).
+pub(crate) fn share_metric_name(name: &'static str) -> Option<String> {
+    match name {
+        "bus_shared_in" | "bus_shared_out" | "bus_shared_refused" => Some(name.to_string()),
+        "bus_connected" | "bus_reconnects" | "bus_disconnects" | "bus_slow_consumer"
+        | "bus_bad_messages" => Some(name.replacen("bus_", "share_", 1)),
+        _ => None,
+    }
+}
+
 /// The server's answers with partners' vessels merged in.
 pub struct SharedApi {
     inner: Arc<dyn PictureApi>,
@@ -368,15 +380,7 @@ impl PictureApi for SharedApi {
     }
     fn metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.inner.metrics(registry);
-        for (name, help, value) in self.bus.stats.list() {
-            if name.starts_with("bus_shared") {
-                registry.register(
-                    name,
-                    help,
-                    prometheus_client::metrics::counter::ConstCounter::new(value),
-                );
-            }
-        }
+        super::register_bus_metrics(registry, &self.bus.stats, share_metric_name);
     }
     fn history(
         &self,

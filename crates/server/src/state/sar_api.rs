@@ -24,6 +24,8 @@
 //! situation whose alert had not cleared (the situation still going on) is
 //! applied again, with its original who, when and note.
 
+mod case_file;
+
 use crate::config::RccConfig;
 use crate::state::LiveState;
 use alerts::{Alert, AlertState};
@@ -1228,6 +1230,10 @@ impl SarApi for LiveState {
         v["until"] = json!(sar::contact::format_time(until));
         v["cumulative_pod"] = json!(cumulative_pod(&pods));
         Ok(v)
+    }
+
+    fn case_file(&self, id: &str) -> Result<Value, ApiError> {
+        LiveState::case_file(self, id)
     }
 
     fn sitrep(&self, id: &str, options: Value) -> Result<SitrepAnswer, ApiError> {
