@@ -368,3 +368,71 @@ fn nmea_outputs_rebroadcast_what_was_received_filtered_and_whole() {
     assert!(metrics.contains("output_messages"), "{metrics}");
     assert!(metrics.contains("output=\"west\""), "{metrics}");
 }
+
+/// One HTTP request with a JSON body; the status.
+fn post(addr: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let b = body.to_string();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+        b.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    (out[9..12].parse().unwrap(), out)
+}
+
+/// A search pattern planned for an incident goes to the asset over the
+/// NMEA output as `$GPWPL` waypoints and a `$GPRTE` route, with valid
+/// checksums, one waypoint per turn of the pattern.
+#[test]
+fn a_planned_pattern_is_delivered_as_a_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, feed) = (free_port(), free_port());
+    let config = dir.path().join("lookout.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "zones = []\n[ingest]\n[[ingest.sources]]\ntype = \"tcp_listener\"\nname = \"feed\"\naddress = \"127.0.0.1:{feed}\"\n\
+             [[outputs]]\ntype = \"nmea_tcp\"\nlisten = \"127.0.0.1:{out}\"\nclasses = [\"own_asset\"]\n"
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start(&config, dir.path());
+    let reader = read_until_quiet(connect(out), Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(300));
+    let (st, body) = post(
+        &serve.addr,
+        "/api/incidents",
+        &serde_json::json!({"title": "boat adrift"}),
+    );
+    assert_eq!(st, 201, "{body}");
+    let (st, body) = post(
+        &serve.addr,
+        "/api/incidents/i-000001/actions",
+        &serde_json::json!({"action": "assign_asset", "asset": {"mmsi": 247000123, "name": "RESCUE 1"}}),
+    );
+    assert_eq!(st, 200, "{body}");
+    let (st, body) = post(
+        &serve.addr,
+        "/api/incidents/i-000001/patterns",
+        &serde_json::json!({"asset": 247000123, "pattern": "expanding_square", "csp": {"lat": 35.2, "lon": 12.4},
+                            "first_leg_deg": 0, "spacing_nm": 1.0, "legs": 9, "speed_kn": 12,
+                            "start": "2026-12-07T10:00:00Z"}),
+    );
+    assert_eq!(st, 201, "{body}");
+    let text = String::from_utf8(reader.join().unwrap()).unwrap();
+    let wpl: Vec<&str> = text.lines().filter(|l| l.starts_with("$GPWPL,")).collect();
+    let rte: Vec<&str> = text.lines().filter(|l| l.starts_with("$GPRTE,")).collect();
+    assert_eq!(wpl.len(), 10, "CSP and 9 turns: {text}");
+    assert!(!rte.is_empty(), "{text}");
+    for l in wpl.iter().chain(&rte) {
+        let (body, cs) = l[1..].split_once('*').unwrap();
+        let x = body.bytes().fold(0u8, |a, b| a ^ b);
+        assert_eq!(format!("{x:02X}"), cs, "{l}");
+        assert!(l.len() + 2 <= 82, "{l}");
+    }
+    assert!(rte[0].contains("i-000001-1"), "{rte:?}");
+}

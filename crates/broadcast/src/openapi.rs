@@ -1476,9 +1476,29 @@ pub mod wire {
         Note {
             text: String,
         },
+        /// The operator notified someone (an RCC, a ship, an authority):
+        /// the log records who notified whom, when and how.
+        Notify {
+            to: String,
+            by: NotifyMeans,
+            text: Option<String>,
+        },
         Retitle {
             title: String,
         },
+    }
+
+    /// How a notification was made.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum NotifyMeans {
+        Phone,
+        Email,
+        Vhf,
+        Dsc,
+        Satcom,
+        Fax,
+        Other,
     }
 
     /// Just a status change (`PATCH /api/incidents/{id}`).

@@ -26,6 +26,7 @@
 //! | contact (`c-…`, active) | `a-u-S` |
 //! | incident (open) | `b-m-p-s-m` (red spot marker) |
 //! | contact closed, incident closed | `t-x-d-d` (delete) |
+//! | search pattern planned for an incident | `b-m-r` (a route, one check point per waypoint; [`route_event`]) |
 //!
 //! Every event: `how="m-g"`, `uid` = prefix + `mmsi-<mmsi>`,
 //! `contact-<id>` or `incident-<id>` (prefix default `lookout-<node>-`,
@@ -420,6 +421,43 @@ pub fn marker_event(m: &Marker, uid_prefix: &str, s: &Stamp) -> String {
     x
 }
 
+/// A search pattern as a TAK route (`b-m-r`): one check point per
+/// waypoint (`<link>`, the first `b-m-p-w`, the others `b-m-p-c`, in
+/// order), drawn as a route on ATAK/WinTAK maps and selectable for
+/// navigation; uid = prefix + `route-<id>`, so a pattern sent again
+/// replaces it.
+pub fn route_event(r: &crate::route::Route, uid_prefix: &str, s: &Stamp) -> String {
+    let mut x = String::with_capacity(600 + 160 * r.waypoints.len());
+    let uid = format!("{uid_prefix}route-{}", r.id);
+    open_event(&mut x, &uid, "b-m-r", s);
+    let (lat, lon) = r.waypoints.first().map_or((0.0, 0.0), |w| (w.lat, w.lon));
+    point(&mut x, lat, lon, 0.0, UNKNOWN_ERROR);
+    x.push_str("<detail>");
+    for (k, w) in r.waypoints.iter().enumerate() {
+        x.push_str("<link uid=\"");
+        esc(&mut x, &format!("{uid}.{}", w.name));
+        x.push_str("\" callsign=\"");
+        esc(&mut x, &w.name);
+        let ty = if k == 0 { "b-m-p-w" } else { "b-m-p-c" };
+        let _ = write!(
+            x,
+            "\" type=\"{ty}\" point=\"{:.6},{:.6}\" relation=\"c\"/>",
+            w.lat, w.lon
+        );
+    }
+    x.push_str("<link_attr color=\"-65536\" method=\"Watercraft\" direction=\"Infil\" routetype=\"Primary\" order=\"Ascending Check Points\" prefix=\"WP\" type=\"Vehicle\" stroke=\"3\"/>");
+    x.push_str("<contact callsign=\"");
+    esc(&mut x, &r.name);
+    x.push_str("\"/><remarks>");
+    if s.replay {
+        x.push_str("REPLAY ");
+    }
+    esc(&mut x, &r.remarks);
+    x.push_str("</remarks><__navcues/>");
+    close_event(&mut x, s.replay);
+    x
+}
+
 /// Remove a marker from TAK maps (`t-x-d-d`).
 pub fn delete_event(uid: &str, ty: &str, s: &Stamp) -> String {
     let mut x = String::with_capacity(500);
@@ -471,9 +509,15 @@ pub struct CotOutput {
     stats: Arc<Counters>,
     connected: Arc<AtomicBool>,
     markers: Arc<Mutex<Option<MarkerSource>>>,
+    /// Routes waiting to go out (at most [`MAX_ROUTES`]).
+    routes: Arc<Mutex<std::collections::VecDeque<crate::route::Route>>>,
     uid_prefix: String,
     stop: watch::Sender<bool>,
 }
+
+/// Routes waiting for the TAK server at most; beyond, the oldest is dropped
+/// (counted).
+const MAX_ROUTES: usize = 64;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -487,6 +531,7 @@ struct Worker {
     stats: Arc<Counters>,
     connected: Arc<AtomicBool>,
     markers: Arc<Mutex<Option<MarkerSource>>>,
+    routes: Arc<Mutex<std::collections::VecDeque<crate::route::Route>>>,
 }
 
 enum Link {
@@ -513,6 +558,7 @@ impl CotOutput {
         let stats = Arc::new(Counters::default());
         let connected = Arc::new(AtomicBool::new(false));
         let markers: Arc<Mutex<Option<MarkerSource>>> = Arc::default();
+        let routes: Arc<Mutex<std::collections::VecDeque<crate::route::Route>>> = Arc::default();
         let (tx, rx) = mpsc::channel(cfg.queue);
         let (stop, stopped) = watch::channel(false);
         let w = Worker {
@@ -523,6 +569,7 @@ impl CotOutput {
             stats: stats.clone(),
             connected: connected.clone(),
             markers: markers.clone(),
+            routes: routes.clone(),
         };
         let silent = ctx.replay && cfg.replay == ReplayPolicy::Skip;
         if !silent {
@@ -537,6 +584,7 @@ impl CotOutput {
             stats,
             connected,
             markers,
+            routes,
             uid_prefix,
             stop,
         })
@@ -583,6 +631,18 @@ impl crate::Output for CotOutput {
 
     fn set_markers(&self, source: MarkerSource) {
         *lock(&self.markers) = Some(source);
+    }
+
+    fn send_route(&self, route: &crate::route::Route) {
+        if self.silent {
+            return;
+        }
+        let mut q = lock(&self.routes);
+        if q.len() >= MAX_ROUTES {
+            q.pop_front();
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        q.push_back(route.clone());
     }
 
     fn shutdown(&self) {
@@ -793,7 +853,8 @@ impl Worker {
                 })
                 .collect();
             let markers_due = now >= next_markers && lock(&self.markers).is_some();
-            if due.is_empty() && !markers_due {
+            let routes_due = !lock(&self.routes).is_empty();
+            if due.is_empty() && !markers_due && !routes_due {
                 continue;
             }
             let r = async {
@@ -818,6 +879,17 @@ impl Worker {
                         return Err(e);
                     }
                     last_sent.insert(m, Instant::now());
+                }
+                loop {
+                    let Some(route) = lock(&self.routes).pop_front() else {
+                        break;
+                    };
+                    let doc = route_event(&route, &self.uid_prefix, &self.stamp(Duration::ZERO));
+                    if let Err(e) = self.write(&mut link, &doc).await {
+                        // Sent again once the link is back.
+                        lock(&self.routes).push_front(route);
+                        return Err(e);
+                    }
                 }
                 if markers_due {
                     next_markers = Instant::now() + interval.max(Duration::from_millis(200));

@@ -24,6 +24,7 @@ pub mod filter;
 pub mod nmea;
 pub mod nmea_tcp;
 pub mod nmea_udp;
+pub mod route;
 pub mod set;
 
 pub use config::OutputConfig;
@@ -46,6 +47,9 @@ pub trait Output: Send + Sync {
     /// Where contacts and incidents come from (only the CoT output uses
     /// it).
     fn set_markers(&self, _source: cot::MarkerSource) {}
+    /// Deliver a search pattern as a route, where the output can carry one
+    /// (never blocks; the default: not at all).
+    fn send_route(&self, _route: &route::Route) {}
     /// Stop accepting and close connections.
     fn shutdown(&self);
 }

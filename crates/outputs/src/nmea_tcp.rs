@@ -178,6 +178,35 @@ impl crate::Output for NmeaTcp {
                 }
             }
         }
+        self.fan_out(bytes);
+    }
+
+    fn send_route(&self, route: &crate::route::Route) {
+        let mut bytes = Vec::new();
+        for s in &route.nmea {
+            bytes.extend_from_slice(s.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        self.fan_out(bytes);
+    }
+
+    fn stats(&self) -> OutputStats {
+        self.snapshot()
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        Some(self.local)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        lock(&self.clients).clear();
+    }
+}
+
+impl NmeaTcp {
+    /// Queue `bytes` for every client; a client too far behind is dropped.
+    fn fan_out(&self, bytes: Vec<u8>) {
         if bytes.is_empty() {
             return;
         }
@@ -205,21 +234,6 @@ impl crate::Output for NmeaTcp {
         });
     }
 
-    fn stats(&self) -> OutputStats {
-        self.snapshot()
-    }
-
-    fn local_addr(&self) -> Option<SocketAddr> {
-        Some(self.local)
-    }
-
-    fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        lock(&self.clients).clear();
-    }
-}
-
-impl NmeaTcp {
     fn snapshot(&self) -> OutputStats {
         OutputStats::new(&self.name, "nmea_tcp", &self.stats, self.clients() as i64)
     }

@@ -91,6 +91,19 @@ impl crate::Output for NmeaUdp {
         }
     }
 
+    fn send_route(&self, route: &crate::route::Route) {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(tx) = tx else { return };
+        let mut datagram = Vec::new();
+        for s in &route.nmea {
+            datagram.extend_from_slice(s.as_bytes());
+            datagram.extend_from_slice(b"\r\n");
+        }
+        if !datagram.is_empty() && tx.try_send(datagram).is_err() {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn stats(&self) -> OutputStats {
         self.snapshot()
     }

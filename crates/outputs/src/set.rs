@@ -120,6 +120,13 @@ impl OutputSet {
         }
     }
 
+    /// Deliver a search pattern as a route on every output that carries one.
+    pub fn send_route(&self, route: &crate::route::Route) {
+        for o in &self.outputs {
+            o.send_route(route);
+        }
+    }
+
     /// Where the server outputs listen, in configuration order (None for
     /// the others).
     pub fn local_addrs(&self) -> Vec<Option<std::net::SocketAddr>> {

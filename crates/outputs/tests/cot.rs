@@ -537,3 +537,82 @@ async fn uids_are_stable_across_restarts_and_markers_follow_the_sar_book() {
     assert_eq!(p[0]["link"], "lookout-rcc-a-contact-c-000001");
     set.shutdown();
 }
+
+fn a_route() -> outputs::route::Route {
+    let waypoints: Vec<outputs::route::RoutePoint> = (0..5)
+        .map(|k| outputs::route::RoutePoint {
+            lat: 35.0 + 0.01 * k as f64,
+            lon: 12.5 + 0.01 * (k % 2) as f64,
+            name: format!("WP{:03}", k + 1),
+            time_ms: 1_796_000_000_000 + 300_000 * k,
+        })
+        .collect();
+    outputs::route::Route {
+        id: "i-000001-1".into(),
+        name: "SS RESCUE <1>".into(),
+        remarks: "5 legs & more".into(),
+        waypoints,
+        nmea: vec!["$GPWPL,3500.0000,N,01230.0000,E,WP001*4C".into()],
+    }
+}
+
+/// A planned pattern reaches TAK as a route: a `b-m-r` event whose check
+/// points are the waypoints in order, parsed by takproto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pattern_goes_to_tak_as_a_route() {
+    let mut server = tak(None).await;
+    let set = start(
+        &format!(
+            "[[outputs]]\ntype = \"cot\"\naddress = \"{}\"\n",
+            server.addr
+        ),
+        &Context::default(),
+    )
+    .await;
+    set.send_route(&a_route());
+    let got = server
+        .take(Duration::from_secs(5), Duration::from_millis(500))
+        .await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let p = parse_with_takproto(&got);
+    assert_eq!(p[0]["type"], "b-m-r");
+    assert_eq!(p[0]["uid"], "lookout-route-i-000001-1");
+    assert_eq!(p[0]["callsign"], "SS RESCUE <1>");
+    // The check points, in order, with their positions.
+    let doc = roxmltree::Document::parse(&got[0]).unwrap();
+    let links: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link"))
+        .collect();
+    assert_eq!(links.len(), 5);
+    assert_eq!(links[0].attribute("callsign"), Some("WP001"));
+    assert_eq!(links[4].attribute("point"), Some("35.040000,12.500000"));
+    set.shutdown();
+}
+
+/// And over an NMEA TCP output as its $GPWPL/$GPRTE sentences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pattern_goes_to_nmea_clients_as_sentences() {
+    let set = start(
+        "[[outputs]]\ntype = \"nmea_tcp\"\nlisten = \"127.0.0.1:0\"\nbbox = [0, 0, 1, 1]\n",
+        &Context::default(),
+    )
+    .await;
+    let addr = set.local_addrs()[0].unwrap();
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for _ in 0..200 {
+        if set.stats()[0].clients == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    set.send_route(&a_route());
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    // Routes are not vessels: the box filter does not hold them back.
+    assert_eq!(&buf[..n], b"$GPWPL,3500.0000,N,01230.0000,E,WP001*4C\r\n");
+    set.shutdown();
+}

@@ -142,6 +142,33 @@ impl Asset {
     }
 }
 
+/// How a notification was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyMeans {
+    Phone,
+    Email,
+    Vhf,
+    Dsc,
+    Satcom,
+    Fax,
+    Other,
+}
+
+impl NotifyMeans {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyMeans::Phone => "phone",
+            NotifyMeans::Email => "email",
+            NotifyMeans::Vhf => "VHF",
+            NotifyMeans::Dsc => "DSC",
+            NotifyMeans::Satcom => "satcom",
+            NotifyMeans::Fax => "fax",
+            NotifyMeans::Other => "other means",
+        }
+    }
+}
+
 /// One thing done to an incident. Serialised with `"action"` as the tag,
 /// which is also the API's request body: `{"action":"note","text":"…"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +209,16 @@ pub enum Action {
     Note {
         text: String,
     },
+    /// Someone was told about the case: the entry's `who` (the operator)
+    /// notified `to` (an RCC, a ship, an authority) `by` a means (`phone`,
+    /// `email`, `vhf`, `dsc`, `satcom`, `fax`, `other`), optionally what
+    /// was said — so the log records who notified whom, when, and how.
+    Notify {
+        to: String,
+        by: NotifyMeans,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     Retitle {
         title: String,
     },
@@ -217,6 +254,7 @@ impl Action {
             Action::LinkVessel { .. } => "link_vessel",
             Action::UnlinkVessel { .. } => "unlink_vessel",
             Action::Note { .. } => "note",
+            Action::Notify { .. } => "notify",
             Action::Retitle { .. } => "retitle",
             Action::SearchArea { .. } => "search_area",
             Action::SearchPattern { .. } => "search_pattern",
@@ -499,6 +537,7 @@ impl Incident {
             && !matches!(
                 e.action,
                 Action::Note { .. }
+                    | Action::Notify { .. }
                     | Action::SetStatus {
                         status: IncidentStatus::Open,
                         ..
@@ -571,6 +610,12 @@ impl Incident {
             Action::LinkVessel { mmsi } => can_link(&self.vessels, mmsi, "vessel")?,
             Action::UnlinkVessel { mmsi } => can_unlink(&self.vessels, mmsi, "vessel")?,
             Action::Note { text } => check_text("text", text)?,
+            Action::Notify { to, text, .. } => {
+                check_text("to", to)?;
+                if let Some(t) = text {
+                    check_text("text", t)?;
+                }
+            }
             Action::Retitle { title } => check_text("title", title)?,
             Action::SearchArea { plan, .. } => {
                 if !(plan.radius_nm.is_finite() && plan.radius_nm >= 0.0) {
@@ -608,7 +653,7 @@ impl Incident {
     /// rules still loads.
     fn record(&mut self, e: &LogEntry) {
         match &e.action {
-            Action::Create { .. } | Action::Note { .. } => {}
+            Action::Create { .. } | Action::Note { .. } | Action::Notify { .. } => {}
             Action::SetStatus { status, .. } => self.status = *status,
             Action::AssignAsset { asset } => {
                 if !self.assets.iter().any(|a| a.asset.same(asset)) {
@@ -812,6 +857,36 @@ mod tests {
                 (Closed, Open),
             ]
         );
+    }
+
+    #[test]
+    fn the_log_records_who_notified_whom() {
+        let mut i = new();
+        let body = serde_json::json!({"action": "notify", "to": "RCC Malta", "by": "phone", "text": "position passed"});
+        let a: Action = serde_json::from_value(body).unwrap();
+        i.execute(a, "duty officer", 20, 200).unwrap();
+        let e = i.log.last().unwrap().to_json();
+        assert_eq!(e["action"], "notify");
+        assert_eq!(e["who"], "duty officer");
+        assert_eq!(e["to"], "RCC Malta");
+        assert_eq!(e["by"], "phone");
+        // A blank addressee and an unknown means are refused.
+        let blank: Action = serde_json::from_value(
+            serde_json::json!({"action": "notify", "to": " ", "by": "email"}),
+        )
+        .unwrap();
+        assert!(i.execute(blank, "x", 21, 201).is_err());
+        assert!(serde_json::from_value::<Action>(
+            serde_json::json!({"action": "notify", "to": "x", "by": "pigeon"})
+        )
+        .is_err());
+        // Allowed on a closed case too (a late notification is still logged).
+        i.execute(status(Closed), "bob", 22, 202).unwrap();
+        let late: Action = serde_json::from_value(
+            serde_json::json!({"action": "notify", "to": "MRCC Rome", "by": "email"}),
+        )
+        .unwrap();
+        i.execute(late, "bob", 23, 203).unwrap();
     }
 
     #[test]

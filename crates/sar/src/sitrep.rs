@@ -219,6 +219,10 @@ fn action_text(a: &Action) -> Option<String> {
         Action::LinkVessel { mmsi } => format!("vessel {mmsi} linked"),
         Action::UnlinkVessel { .. } => return None,
         Action::Note { text } => text.clone(),
+        Action::Notify { to, by, text } => match text {
+            Some(t) => format!("{to} notified by {}: {t}", by.as_str()),
+            None => format!("{to} notified by {}", by.as_str()),
+        },
         Action::Retitle { title } => format!("case retitled: {title}"),
         Action::SearchArea { plan, .. } => {
             format!("search area computed: {}", describe_search_area(plan))

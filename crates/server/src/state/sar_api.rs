@@ -1133,6 +1133,9 @@ impl SarApi for LiveState {
         })?;
         let n = next.patterns.len();
         let p = next.patterns.last().ok_or_else(|| storage("no pattern"))?;
+        // Delivered to the searching unit on every output that carries a
+        // route (NMEA $GPWPL/$GPRTE, a TAK route).
+        self.outputs.send_route(&pattern_route(id, n, &p.pattern));
         Ok(Planned {
             answer: pattern_feature(id, n, p),
             incident: next.to_json(),
@@ -1392,6 +1395,27 @@ fn weather_of(request: &Value) -> Option<String> {
 }
 
 /// A stored pattern as its Feature, numbered.
+/// Pattern `n` of incident `id` as a route for the outputs.
+fn pattern_route(id: &str, n: usize, p: &sar::patterns::Pattern) -> outputs::route::Route {
+    let route_id = format!("{id}-{n}");
+    outputs::route::Route {
+        nmea: export::to_nmea(p, &route_id),
+        id: route_id,
+        name: p.title(),
+        remarks: sar::incident::describe_pattern(p),
+        waypoints: p
+            .waypoints
+            .iter()
+            .map(|w| outputs::route::RoutePoint {
+                lat: w.position.lat,
+                lon: w.position.lon,
+                name: w.name(),
+                time_ms: w.time_ms,
+            })
+            .collect(),
+    }
+}
+
 fn pattern_feature(id: &str, n: usize, p: &PlannedPattern) -> Value {
     let mut f = p.pattern.to_feature();
     if let Value::Object(props) = &mut f["properties"] {
