@@ -412,6 +412,36 @@ async fn search_planning_over_http() {
     assert_eq!(inc["rcc"]["name"], "RCC Malta");
     assert_eq!(inc["rcc"]["phone"], "+356 2180 0000");
 
+    // A client on the incidents channel is pushed the coverage as it
+    // changes (no polling): collected while the vessel crosses.
+    let pushed = {
+        use futures_util::{SinkExt, StreamExt};
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{a}/ws?token={}", vw.unwrap()))
+                .await
+                .unwrap();
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(
+            json!({"type": "subscribe", "id": "sar", "channels": ["incidents"]})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+        let into = got.clone();
+        let task = tokio::spawn(async move {
+            while let Some(Ok(m)) = ws.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "coverage" {
+                        into.lock().unwrap().push(v["coverage"].clone());
+                    }
+                }
+            }
+        });
+        (got, task)
+    };
+
     // Coverage rises as the replay moves the vessel through the area.
     let mut seen: Vec<f64> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -447,6 +477,26 @@ async fn search_planning_over_http() {
         "coverage rose from 0 in steps while the vessel crossed: {seen:?}"
     );
 
+    // The pushes: for this incident, rising, the last one the final answer
+    // (within one push period after the replay ended).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pushed.1.abort();
+    let pushed: Vec<Value> = pushed.0.lock().unwrap().clone();
+    let of_this: Vec<f64> = pushed
+        .iter()
+        .filter(|c| c["incident"] == id.as_str())
+        .map(|c| f(&c["coverage_factor"]))
+        .collect();
+    assert!(of_this.len() >= 2, "coverage pushed as it rose: {pushed:?}");
+    assert!(
+        of_this.windows(2).all(|w| w[1] > w[0] - 1e-6),
+        "{of_this:?}"
+    );
+    assert!(
+        (of_this.last().unwrap() - f(&cov["coverage_factor"])).abs() < 2e-6,
+        "the last push is the final coverage: {of_this:?} vs {cov}"
+    );
+    assert_eq!(pushed.last().unwrap()["swept"]["type"], "Feature");
     // The report: one asset, C = W × chord / A for a straight pass along
     // the area's long axis, POD = 1 − e^(−C).
     let mut keys: Vec<&str> = cov

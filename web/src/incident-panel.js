@@ -354,6 +354,19 @@ export class IncidentPanel {
     }, COVERAGE_EVERY_MS);
   }
 
+  /**
+   * Coverage pushed on the incidents channel (`{"type":"coverage"}`) as
+   * the assets' positions arrive: shown at once for the incident on screen
+   * (the periodic `GET …/coverage` stays as a fallback).
+   */
+  pushCoverage(c) {
+    const s = this.search;
+    if (!c || !s || s.id !== c.incident || !this.showing(s.id)) return;
+    s.coverage = c;
+    this.renderSearch();
+    this.drawSearch();
+  }
+
   async loadCoverage() {
     const s = this.search;
     if (!s) return;

@@ -273,6 +273,9 @@ const feed = new Feed({
       case 'incident':
         sarLayer.upsertIncident(m.incident);
         break;
+      case 'coverage':
+        incidentPanel.pushCoverage(m.coverage);
+        break;
       case 'sources':
         statusBar.fromChannel(m);
         break;

@@ -978,12 +978,12 @@ where
     s.hub
         .publish_sar(SarKind::Incident, p.incident.to_string().into());
     let location = format!("/api/incidents/{id}/{}", location(&p.answer));
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(p.answer),
-    )
-        .into_response())
+    // GeoJSON by RFC 7946 as everywhere: a pattern is a Feature, a search
+    // area's answer carries one under `area` (the same as GET answers).
+    let mut answer = p.answer;
+    geoformat::geojson::normalize(&mut answer);
+    let answer = geo_members(answer, &["area"]);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], answer).into_response())
 }
 
 async fn plan_search_area(

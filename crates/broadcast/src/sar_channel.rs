@@ -138,6 +138,7 @@ impl SarPublisher {
         };
         match kind {
             SarKind::Contact => contact_for_channel(&mut v, self.bounds.max_sightings),
+            SarKind::Coverage => {}
             SarKind::Incident => {
                 let id = v["id"].as_str().unwrap_or_default().to_string();
                 let version = v["version"].as_u64().unwrap_or(0);
@@ -205,6 +206,7 @@ pub fn snapshot_items(
         match kind {
             SarKind::Contact => contact_for_channel(v, bounds.max_sightings),
             SarKind::Incident => incident_for_channel(v, None, bounds.max_log),
+            SarKind::Coverage => {}
         }
     }
     (kept, total)
@@ -261,6 +263,11 @@ fn snapshot_messages(
 pub enum SarKind {
     Contact,
     Incident,
+    /// An incident's live coverage (`{"type":"coverage",…}` on the
+    /// `incidents` channel): the answer of `GET
+    /// /api/incidents/{id}/coverage` with `incident`, pushed when it
+    /// changes as the assets' positions arrive.
+    Coverage,
 }
 
 /// One client's pending contact/incident messages.
@@ -285,7 +292,9 @@ impl SarQueue {
             self.queued.retain(|(k, _)| *k != kind);
             match kind {
                 SarKind::Contact => self.contacts_snapshot = true,
-                SarKind::Incident => self.incidents_snapshot = true,
+                // Coverage is re-sent when it next changes (and is always
+                // at GET …/coverage): dropping it loses nothing for good.
+                SarKind::Incident | SarKind::Coverage => self.incidents_snapshot = true,
             }
             return true;
         }
@@ -307,7 +316,7 @@ impl SarQueue {
 pub fn wants(ch: &Channels, kind: SarKind) -> bool {
     match kind {
         SarKind::Contact => ch.contacts,
-        SarKind::Incident => ch.incidents,
+        SarKind::Incident | SarKind::Coverage => ch.incidents,
     }
 }
 
@@ -360,6 +369,13 @@ pub fn render(
                 *seq += 1;
                 push(format!(
                     "{{\"type\":\"incident\",\"seq\":{seq},\"incident\":{json}}}"
+                ));
+            }
+            // Not part of an incidents snapshot: always sent.
+            SarKind::Coverage => {
+                *seq += 1;
+                push(format!(
+                    "{{\"type\":\"coverage\",\"seq\":{seq},\"coverage\":{json}}}"
                 ));
             }
             _ => {}

@@ -52,6 +52,7 @@
 //!   sharing between organisations.
 
 pub mod config;
+mod coverage_push;
 mod history;
 pub mod options;
 mod pipeline;

@@ -74,6 +74,8 @@ struct Running {
     hub: Arc<Hub>,
     trigger: ShutdownTrigger,
     status_task: JoinHandle<()>,
+    /// Live coverage of searches on the incidents channel.
+    coverage_task: JoinHandle<()>,
     sources: Vec<RunningSource>,
     pipeline_thread: Option<PipelineThread>,
     cluster: Option<ClusterRun>,
@@ -328,6 +330,8 @@ impl Server {
             })
         };
 
+        let coverage_task = tokio::spawn(crate::coverage_push::run(state.clone(), hub.clone()));
+
         let api: Arc<dyn broadcast::PictureApi> = cluster
             .as_ref()
             .and_then(|c| c.api.clone())
@@ -391,6 +395,7 @@ impl Server {
                 hub,
                 trigger,
                 status_task,
+                coverage_task,
                 sources: running,
                 pipeline_thread,
                 cluster,
@@ -453,6 +458,7 @@ impl Running {
             hub,
             trigger,
             status_task,
+            coverage_task,
             sources,
             pipeline_thread,
             cluster,
@@ -472,6 +478,7 @@ impl Running {
         // Stop sources, let the pipeline drain and the recorder flush.
         trigger.trigger();
         status_task.abort();
+        coverage_task.abort();
         for r in sources {
             let _ = tokio::time::timeout(Duration::from_secs(5), r.task).await;
         }

@@ -1161,7 +1161,12 @@ impl SarApi for LiveState {
             .and_then(|k| inc.patterns.get(k))
             .ok_or_else(|| ApiError::new(404, format!("incident {id} has no pattern {n}")))?;
         Ok(match format {
-            PatternFormat::GeoJson => pattern_feature(id, n, p).to_string(),
+            PatternFormat::GeoJson => {
+                // RFC 7946 like every GeoJSON answer (crates/geoformat).
+                let mut f = pattern_feature(id, n, p);
+                geoformat::geojson::normalize(&mut f);
+                f.to_string()
+            }
             PatternFormat::Gpx => export::to_gpx(&p.pattern),
             PatternFormat::Kml => export::to_kml(&p.pattern),
             PatternFormat::Nmea => export::nmea_text(&p.pattern, &format!("{id}-{n}")),
