@@ -4,7 +4,9 @@ use serde::{Serialize, Serializer};
 use std::sync::Arc;
 
 /// What the alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     ZoneEnter,
@@ -56,7 +58,7 @@ pub enum Severity {
 }
 
 /// Where the alert is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     Raised,
@@ -88,6 +90,25 @@ fn opt_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error>
     }
 }
 
+fn parse_time(s: &str) -> Result<i64, String> {
+    let t = humantime::parse_rfc3339(s).map_err(|e| format!("{s:?}: {e}"))?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .map_err(|e| e.to_string())
+}
+
+fn de_rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    parse_time(&s).map_err(serde::de::Error::custom)
+}
+
+fn de_opt_rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d)?
+        .map(|s| parse_time(&s))
+        .transpose()
+        .map_err(serde::de::Error::custom)
+}
+
 /// RFC 3339 UTC (seconds, or milliseconds when not whole).
 pub fn format_time(ms: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
@@ -99,7 +120,7 @@ pub fn format_time(ms: i64) -> String {
 }
 
 /// One alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Alert {
     /// Stable id from the alert's content (`a-` and 16 hex digits, see
     /// [`crate::book::alert_id`]): the same situation raised at the same
@@ -110,7 +131,7 @@ pub struct Alert {
     pub other_mmsi: Option<u32>,
     pub zone: Option<Arc<str>>,
     /// Message time of the latest change.
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "rfc3339", deserialize_with = "de_rfc3339")]
     pub time: i64,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -118,12 +139,12 @@ pub struct Alert {
     /// One human sentence.
     pub message: String,
     pub state: AlertState,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "rfc3339", deserialize_with = "de_rfc3339")]
     pub raised_at: i64,
-    #[serde(serialize_with = "opt_rfc3339")]
+    #[serde(serialize_with = "opt_rfc3339", deserialize_with = "de_opt_rfc3339")]
     pub cleared_at: Option<i64>,
     pub acknowledged_by: Option<String>,
-    #[serde(serialize_with = "opt_rfc3339")]
+    #[serde(serialize_with = "opt_rfc3339", deserialize_with = "de_opt_rfc3339")]
     pub acknowledged_at: Option<i64>,
     pub note: Option<String>,
 }

@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// What identifies a situation.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Situation {
     pub kind: AlertKind,
     pub mmsi: u32,
@@ -55,18 +57,23 @@ pub struct BookStats {
     pub acknowledged: u64,
 }
 
-/// All alerts and the open situations.
-#[derive(Debug, Default)]
+/// All alerts and the open situations. Serialised (for a checkpoint)
+/// without the queued changes, the bound and the counters.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct AlertBook {
     alerts: BTreeMap<u64, Alert>,
+    #[serde(with = "crate::state::pairs")]
     open: BTreeMap<Situation, u64>,
     /// Open situations per vessel (either party): clearing for a vessel
     /// with none open costs one hash look-up, not a tree search.
     open_per_vessel: spatial_index::hash::FastMap<u32, u32>,
     closed: VecDeque<u64>,
+    #[serde(skip)]
     keep_closed: usize,
     next: u64,
+    #[serde(skip)]
     changes: Vec<Alert>,
+    #[serde(skip)]
     pub stats: BookStats,
 }
 
@@ -110,6 +117,31 @@ impl AlertBook {
             keep_closed,
             ..Default::default()
         }
+    }
+
+    /// Queue every open, unacknowledged alert as a change again (after a
+    /// restore from a checkpoint: acknowledgements recorded since are
+    /// applied to them as they are taken).
+    pub fn requeue_open(&mut self) {
+        let again: Vec<Alert> = self
+            .open
+            .values()
+            .filter_map(|seq| self.alerts.get(seq))
+            .filter(|a| a.acknowledged_by.is_none())
+            .cloned()
+            .collect();
+        self.changes.extend(again);
+    }
+
+    /// Take the state of `saved` (a deserialised book), keeping this
+    /// book's bound.
+    pub(crate) fn restore_from(&mut self, saved: AlertBook) {
+        let keep_closed = self.keep_closed;
+        *self = AlertBook {
+            keep_closed,
+            stats: std::mem::take(&mut self.stats),
+            ..saved
+        };
     }
 
     /// Is the situation open?

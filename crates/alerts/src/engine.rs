@@ -22,6 +22,19 @@ use lookout_ais::messages::Body;
 use lookout_ais::Decoded;
 use spatial_index::{Event, Flag, Picture, VesselClass};
 
+/// The rules' and the book's state, read back
+/// ([`AlertEngine::parse_state`]).
+#[derive(serde::Deserialize)]
+pub struct SavedRules {
+    book: AlertBook,
+    zone: ZoneRule,
+    gap: GapRule,
+    loiter: LoiterRule,
+    encounter: EncounterRule,
+    jump: JumpRule,
+    now: i64,
+}
+
 /// All rules and the alert book.
 pub struct AlertEngine {
     cfg: AlertConfig,
@@ -203,6 +216,56 @@ impl AlertEngine {
         self.loiter.tick(&mut self.book, cfg, p, now_ms);
         self.encounter.tick(&mut self.book, cfg, p, now_ms);
         self.jump.tick(&mut self.book, now_ms, cfg.jump_clear_ms());
+    }
+
+    /// The rules' and the book's state (JSON), for a checkpoint: an engine
+    /// given it with [`AlertEngine::restore_state`] continues exactly as
+    /// this one (same open situations and timers, same alerts). Queued
+    /// changes, counters and the configuration are not in it.
+    pub fn save_state(&self) -> Result<String, String> {
+        #[derive(serde::Serialize)]
+        struct State<'a> {
+            book: &'a AlertBook,
+            zone: &'a ZoneRule,
+            gap: &'a GapRule,
+            loiter: &'a LoiterRule,
+            encounter: &'a EncounterRule,
+            jump: &'a JumpRule,
+            now: i64,
+        }
+        serde_json::to_string(&State {
+            book: &self.book,
+            zone: &self.zone,
+            gap: &self.gap,
+            loiter: &self.loiter,
+            encounter: &self.encounter,
+            jump: &self.jump,
+            now: self.now,
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// Read the state [`AlertEngine::save_state`] gave (nothing changes
+    /// yet: see [`AlertEngine::restore_state`]).
+    pub fn parse_state(json: &str) -> Result<SavedRules, String> {
+        serde_json::from_str(json).map_err(|e| format!("alert rules' state: {e}"))
+    }
+
+    /// Take a saved state (this engine's configuration and counters stay).
+    pub fn restore_state(&mut self, s: SavedRules) {
+        self.book.restore_from(s.book);
+        self.zone = s.zone;
+        self.gap = s.gap;
+        self.loiter = s.loiter;
+        self.encounter = s.encounter;
+        self.jump = s.jump;
+        self.now = s.now;
+    }
+
+    /// Queue every open, unacknowledged alert as a change again (see
+    /// [`AlertBook::requeue_open`]).
+    pub fn requeue_open(&mut self) {
+        self.book.requeue_open();
     }
 
     /// Alerts that changed since the last call, in order.

@@ -24,6 +24,7 @@ pub mod book;
 pub mod config;
 pub mod engine;
 pub mod rules;
+pub mod state;
 
 pub use alert::{Alert, AlertKind, AlertState, Severity};
 pub use config::AlertConfig;

@@ -11,6 +11,7 @@
 //! publish_buffer = 4096           # batches waiting to be published (beyond: dropped, counted)
 //! max_in_flight = 256             # JetStream publishes awaiting their ack
 //! ack_wait = "10s"                # redelivery of unacknowledged lines to the core
+//! checkpoint_every = "60s"        # core: picture checkpoints to JetStream ("0s": none)
 //! ```
 
 use serde::Deserialize;
@@ -90,6 +91,10 @@ pub struct BusConfig {
     pub max_in_flight: usize,
     #[serde(default = "default_ack_wait", deserialize_with = "de_duration")]
     pub ack_wait: Duration,
+    /// Core: wall time between picture checkpoints ("0s": none, a restart
+    /// replays the whole stream).
+    #[serde(default = "default_checkpoint_every", deserialize_with = "de_duration")]
+    pub checkpoint_every: Duration,
 }
 
 // Credentials never reach logs, not even through `{:?}`.
@@ -107,6 +112,7 @@ impl std::fmt::Debug for BusConfig {
             .field("publish_buffer", &self.publish_buffer)
             .field("max_in_flight", &self.max_in_flight)
             .field("ack_wait", &self.ack_wait)
+            .field("checkpoint_every", &self.checkpoint_every)
             .finish()
     }
 }
@@ -129,6 +135,9 @@ fn default_in_flight() -> usize {
 fn default_ack_wait() -> Duration {
     Duration::from_secs(10)
 }
+fn default_checkpoint_every() -> Duration {
+    Duration::from_secs(60)
+}
 
 impl Default for BusConfig {
     fn default() -> Self {
@@ -144,6 +153,7 @@ impl Default for BusConfig {
             publish_buffer: default_publish_buffer(),
             max_in_flight: default_in_flight(),
             ack_wait: default_ack_wait(),
+            checkpoint_every: default_checkpoint_every(),
         }
     }
 }

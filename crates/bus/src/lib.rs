@@ -23,6 +23,7 @@
 //! [`stats`] the counters every role exports. The wire contract is
 //! documented in `docs/scaling.md`.
 
+pub mod checkpoint;
 pub mod config;
 pub mod conn;
 pub mod payload;

@@ -30,6 +30,8 @@ pub const SAR_CHANGES: &str = "lookout.sar.changes";
 pub const SAR_SNAPSHOT: &str = "lookout.sar.snapshot";
 /// Key-value bucket where each alert change is created once (cluster-wide dedupe).
 pub const ALERT_BUCKET: &str = "lookout_alert_changes";
+/// Key-value bucket of the cores' picture checkpoints (`bus::checkpoint`).
+pub const CHECKPOINT_BUCKET: &str = "lookout_checkpoints";
 /// Prefix of what an organisation shares with partners: `share.<org>.picture` and
 /// `share.<org>.alerts`.
 pub const SHARE_PREFIX: &str = "share";

@@ -28,6 +28,14 @@
 //! Alerts raised again while replaying were raised (and sent) by the run
 //! that recorded those lines: the alert engine learns them, the sinks are
 //! not sent them twice.
+//!
+//! **Checkpoints** (the cluster core, `roles/checkpoint.rs`) are the same
+//! text with an `engine` object in the header line: the raw-stream
+//! sequence the picture covers, the alert rules' clock and their whole
+//! state (`alerts::AlertEngine::save_state`: open situations, timers,
+//! every kept alert). [`restore_checkpoint`] rebuilds the picture from the
+//! records with the rules left out, then loads the rules' state as saved,
+//! so they continue as if the engine had never stopped.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +46,7 @@ use lookout_ais::messages::{
 };
 use lookout_ais::{AisMessage, Decoded};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use spatial_index::vessel::{Fix, StaticInfo, VesselClass, VesselFlags};
 use spatial_index::Picture;
 
@@ -93,6 +102,27 @@ struct Header {
     /// The picture's (message-time) clock then.
     picture_ms: Option<i64>,
     vessels: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineState>,
+}
+
+/// What a checkpoint adds to a snapshot: the engine beyond the picture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EngineState {
+    /// The raw-stream sequence the picture covers: every message up to it
+    /// applied, none after.
+    pub stream_seq: u64,
+    /// The alert rules' clock (message time).
+    pub rules_ms: i64,
+    /// The alert rules' state (`alerts::AlertEngine::save_state`).
+    pub rules: Box<RawValue>,
+}
+
+impl PartialEq for EngineState {
+    fn eq(&self, o: &Self) -> bool {
+        (self.stream_seq, self.rules_ms, self.rules.get())
+            == (o.stream_seq, o.rules_ms, o.rules.get())
+    }
 }
 
 /// One vessel's last state.
@@ -123,6 +153,8 @@ pub struct Snapshot {
     pub vessels: Vec<VesselRecord>,
     /// Lines that did not parse (skipped).
     pub bad_lines: u64,
+    /// The rules' state and stream position (checkpoints only).
+    pub engine: Option<EngineState>,
 }
 
 /// Copy every vessel's last state out of the picture (the caller holds
@@ -150,7 +182,111 @@ pub fn take(p: &Picture, taken_ms: i64) -> Snapshot {
         picture_ms: p.now_ms(),
         vessels,
         bad_lines: 0,
+        engine: None,
     }
+}
+
+/// A checkpoint of `e` (call it under the engine's lock: it copies the
+/// picture and serialises the rules' state, nothing else), covering the
+/// raw stream up to `stream_seq`.
+pub fn take_checkpoint(
+    e: &engine::Engine,
+    stream_seq: u64,
+    taken_ms: i64,
+) -> Result<Snapshot, String> {
+    if e.pending_fragments() > 0 {
+        return Err("a multi-sentence message is half received".into());
+    }
+    let mut s = take(e.picture(), taken_ms);
+    let (rules, rules_ms) = e.rules_state()?;
+    s.engine = Some(EngineState {
+        stream_seq,
+        rules_ms,
+        rules: RawValue::from_string(rules).map_err(|e| e.to_string())?,
+    });
+    Ok(s)
+}
+
+/// Restore a checkpoint into an empty engine: the picture from its
+/// records (the rules left out), its clock to the checkpoint's, then the
+/// rules' state as saved. Open, unacknowledged alerts are queued again for
+/// `take_alerts` (they were published before: the alert bucket refuses them
+/// again; acknowledgements recorded since apply to them). Returns the
+/// messages applied.
+pub fn restore_checkpoint(e: &mut engine::Engine, s: &Snapshot) -> Result<usize, String> {
+    let state = s.engine.as_ref().ok_or("a snapshot, not a checkpoint")?;
+    // Read first: a state that does not parse leaves the engine untouched.
+    let rules = alerts::AlertEngine::parse_state(state.rules.get())?;
+    e.mute_rules(true);
+    let n = restore(e, s);
+    if let Some(t) = s.picture_ms {
+        e.advance_to(t);
+    }
+    e.mute_rules(false);
+    e.restore_rules(rules, state.rules_ms);
+    Ok(n)
+}
+
+/// A snapshot (or checkpoint) as bytes: the file's text.
+pub fn to_bytes(s: &Snapshot) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 + s.vessels.len() * 256);
+    write_to(s, &mut out)?;
+    Ok(out)
+}
+
+/// A snapshot (or checkpoint) from [`to_bytes`]' text.
+pub fn from_bytes(b: &[u8], name: &str) -> Result<Snapshot, String> {
+    read_from(b, name)
+}
+
+fn write_to(s: &Snapshot, out: &mut impl Write) -> std::io::Result<()> {
+    let header = Header {
+        lookout_picture_snapshot: FORMAT,
+        taken_ms: s.taken_ms,
+        picture_ms: s.picture_ms,
+        vessels: s.vessels.len(),
+        engine: s.engine.clone(),
+    };
+    serde_json::to_writer(&mut *out, &header)?;
+    out.write_all(b"\n")?;
+    for v in &s.vessels {
+        serde_json::to_writer(&mut *out, v)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn read_from(r: impl BufRead, name: &str) -> Result<Snapshot, String> {
+    let mut lines = r.lines();
+    let header: Header = lines
+        .next()
+        .transpose()
+        .map_err(|e| format!("{name}: {e}"))?
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .ok_or_else(|| format!("{name}: not a picture snapshot"))?;
+    if header.lookout_picture_snapshot != FORMAT {
+        return Err(format!(
+            "{name}: snapshot format {} (this Lookout reads {FORMAT})",
+            header.lookout_picture_snapshot
+        ));
+    }
+    let mut s = Snapshot {
+        taken_ms: header.taken_ms,
+        picture_ms: header.picture_ms,
+        vessels: Vec::with_capacity(header.vessels.min(4_000_000)),
+        bad_lines: 0,
+        engine: header.engine,
+    };
+    for line in lines {
+        match line
+            .map_err(|e| e.to_string())
+            .and_then(|l| serde_json::from_str::<VesselRecord>(&l).map_err(|e| e.to_string()))
+        {
+            Ok(v) => s.vessels.push(v),
+            Err(_) => s.bad_lines += 1,
+        }
+    }
+    Ok(s)
 }
 
 /// Write `s` to `path` atomically: a temporary file beside it, fsync,
@@ -161,18 +297,7 @@ pub fn write(s: &Snapshot, path: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("jsonl.tmp");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    let header = Header {
-        lookout_picture_snapshot: FORMAT,
-        taken_ms: s.taken_ms,
-        picture_ms: s.picture_ms,
-        vessels: s.vessels.len(),
-    };
-    serde_json::to_writer(&mut out, &header)?;
-    out.write_all(b"\n")?;
-    for v in &s.vessels {
-        serde_json::to_writer(&mut out, v)?;
-        out.write_all(b"\n")?;
-    }
+    write_to(s, &mut out)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     drop(file);
@@ -212,36 +337,7 @@ pub fn load(path: &Path) -> Result<Option<Snapshot>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let mut lines = std::io::BufReader::new(file).lines();
-    let header: Header = lines
-        .next()
-        .transpose()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .and_then(|l| serde_json::from_str(&l).ok())
-        .ok_or_else(|| format!("{}: not a picture snapshot", path.display()))?;
-    if header.lookout_picture_snapshot != FORMAT {
-        return Err(format!(
-            "{}: snapshot format {} (this Lookout reads {FORMAT})",
-            path.display(),
-            header.lookout_picture_snapshot
-        ));
-    }
-    let mut s = Snapshot {
-        taken_ms: header.taken_ms,
-        picture_ms: header.picture_ms,
-        vessels: Vec::with_capacity(header.vessels.min(4_000_000)),
-        bad_lines: 0,
-    };
-    for line in lines {
-        match line
-            .map_err(|e| e.to_string())
-            .and_then(|l| serde_json::from_str::<VesselRecord>(&l).map_err(|e| e.to_string()))
-        {
-            Ok(v) => s.vessels.push(v),
-            Err(_) => s.bad_lines += 1,
-        }
-    }
-    Ok(Some(s))
+    read_from(std::io::BufReader::new(file), &path.display().to_string()).map(Some)
 }
 
 fn eta(e: Option<spatial_index::vessel::EtaInfo>) -> Eta {
@@ -407,11 +503,11 @@ fn messages(v: &VesselRecord) -> Vec<(i64, Decoded)> {
         ));
     }
     if let Some(i) = info.filter(|_| !matches!(v.class, VesselClass::AtoN)) {
-        let t = if i.updated_ms > 0 {
-            i.updated_ms
-        } else {
-            v.last_seen_ms
-        };
+        // At the vessel's last time (after its position): static data
+        // restored at its own, older time would be applied to a vessel the
+        // restore's clock then ages out before its position comes (data older
+        // than the removal age was lost). Its `updated_ms` is not shown.
+        let t = i.updated_ms.max(v.last_seen_ms);
         let body = Body::StaticVoyage(StaticVoyage {
             ais_version: 0,
             imo: i.imo,
@@ -649,6 +745,102 @@ mod tests {
         }
         assert_eq!(p.now_ms(), before.now_ms());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The demo's first 100 minutes (every rule fires), the bundled zones.
+    fn demo_lines() -> Vec<(i64, String)> {
+        let mut sim = simulator::Simulator::new(&simulator::Scenario::demo()).unwrap();
+        let mut out = Vec::new();
+        sim.run_for(100 * 60_000, |t, line| out.push((t, line.to_string())));
+        out
+    }
+
+    fn demo_engine() -> engine::Engine {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/zones");
+        engine::Engine::standalone(Default::default(), ZoneIndex::load(&[dir]).unwrap())
+    }
+
+    fn feed(e: &mut engine::Engine, lines: &[(i64, String)]) {
+        for (t, l) in lines {
+            let ctx = lookout_ais::LineContext {
+                source: 0,
+                received_ms: Some(*t),
+            };
+            let _ = e.feed_raw(l.as_bytes(), &ctx);
+        }
+    }
+
+    /// Every alert the book keeps, and every vessel as clients see it.
+    fn state_of(e: &engine::Engine) -> (Vec<String>, Vec<String>) {
+        let mut alerts: Vec<String> = e
+            .rules()
+            .list(None, None)
+            .iter()
+            .map(|a| a.to_json())
+            .collect();
+        alerts.sort();
+        let mut views: Vec<String> = e
+            .all_views()
+            .iter()
+            .map(|v| serde_json::to_string(v).unwrap())
+            .collect();
+        views.sort();
+        (alerts, views)
+    }
+
+    #[test]
+    fn an_engine_restored_from_a_checkpoint_continues_as_if_it_never_stopped() {
+        let lines = demo_lines();
+        let mut whole = demo_engine();
+        feed(&mut whole, &lines);
+        let whole_changes = whole.take_alerts();
+        assert!(whole_changes.len() > 10, "the demo raises alerts");
+        let expected = state_of(&whole);
+        for cut in [lines.len() / 5, lines.len() / 2, lines.len() * 4 / 5] {
+            let mut before = demo_engine();
+            feed(&mut before, &lines[..cut]);
+            // Checkpoints are taken between whole messages (the core waits
+            // for that): no multi-sentence message half received.
+            let mut cut = cut;
+            while before.pending_fragments() > 0 {
+                feed(&mut before, &lines[cut..cut + 1]);
+                cut += 1;
+            }
+            let _ = before.take_alerts();
+            let c = take_checkpoint(&before, cut as u64, 1).unwrap();
+            let c = from_bytes(&to_bytes(&c).unwrap(), "checkpoint").unwrap();
+            assert_eq!(c.engine.as_ref().unwrap().stream_seq, cut as u64);
+            let mut after = demo_engine();
+            assert!(restore_checkpoint(&mut after, &c).unwrap() > 0);
+            // The open alerts come out again (already published: the alert
+            // bucket refuses them), then exactly what the whole run raised
+            // after the cut.
+            let requeued = after.take_alerts();
+            assert!(requeued
+                .iter()
+                .all(|a| a.state != alerts::AlertState::Cleared));
+            feed(&mut after, &lines[cut..]);
+            let (alerts, views) = state_of(&after);
+            let only = |a: &[String], b: &[String]| -> Vec<String> {
+                a.iter()
+                    .filter(|x| !b.contains(x))
+                    .take(4)
+                    .cloned()
+                    .collect()
+            };
+            assert!(
+                alerts == expected.0,
+                "alerts after a checkpoint at line {cut}: only restored {:#?}, only whole {:#?}",
+                only(&alerts, &expected.0),
+                only(&expected.0, &alerts)
+            );
+            assert!(
+                views == expected.1,
+                "picture after a checkpoint at line {cut}: only restored {:#?}, only whole {:#?}",
+                only(&views, &expected.1),
+                only(&expected.1, &views)
+            );
+        }
     }
 
     #[test]

@@ -524,6 +524,52 @@ impl Store {
             .optional()
             .map_err(|x| self.e(x))
     }
+
+    /// Keep the answer given to a forwarded SAR write (`request`: its
+    /// request id), so a retry of it — even after a restart — is answered
+    /// with it instead of being applied again. The first answer kept for a
+    /// request wins. Answers older than `keep_ms` before `now_ms`, and all
+    /// but the newest `keep_max`, are forgotten.
+    pub fn remember_sar_answer(
+        &self,
+        request: &str,
+        answer: &[u8],
+        now_ms: i64,
+        keep_ms: i64,
+        keep_max: usize,
+    ) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|x| self.e(x))?;
+        tx.execute(
+            "INSERT OR IGNORE INTO sar_answers (request, answer, at_ms) VALUES (?1, ?2, ?3)",
+            params![request, answer, now_ms],
+        )
+        .map_err(|x| self.e(x))?;
+        tx.execute(
+            "DELETE FROM sar_answers WHERE at_ms < ?1",
+            params![now_ms.saturating_sub(keep_ms)],
+        )
+        .map_err(|x| self.e(x))?;
+        tx.execute(
+            "DELETE FROM sar_answers WHERE request IN
+                 (SELECT request FROM sar_answers ORDER BY at_ms DESC, rowid DESC LIMIT -1 OFFSET ?1)",
+            params![keep_max as i64],
+        )
+        .map_err(|x| self.e(x))?;
+        tx.commit().map_err(|x| self.e(x))
+    }
+
+    /// The answer kept for a forwarded SAR write, if any.
+    pub fn sar_answer(&self, request: &str) -> Result<Option<Vec<u8>>> {
+        self.conn()
+            .query_row(
+                "SELECT answer FROM sar_answers WHERE request = ?1",
+                params![request],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|x| self.e(x))
+    }
 }
 
 const UPSERT_ALERT: &str =

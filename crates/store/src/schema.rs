@@ -98,6 +98,15 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
          );
          CREATE INDEX alert_acks_by_key ON alert_acks(alert_key);",
     ),
+    (
+        "answers to forwarded SAR writes, by request id (a retry is answered, not applied again)",
+        "CREATE TABLE sar_answers (
+             request TEXT PRIMARY KEY,
+             answer BLOB NOT NULL,
+             at_ms INTEGER NOT NULL
+         );
+         CREATE INDEX sar_answers_by_time ON sar_answers(at_ms);",
+    ),
 ];
 
 /// Bring `conn` to version `target` (at most `MIGRATIONS.len()`).

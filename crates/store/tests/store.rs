@@ -45,7 +45,7 @@ fn migrates_from_empty_and_reopening_changes_nothing() {
     drop(s);
     let h = history(&p);
     assert_eq!(h.len(), schema::MIGRATIONS.len());
-    assert_eq!(h.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(h.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     // WAL mode is a property of the file.
     let mode: String = rusqlite_conn(&p)
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -53,7 +53,10 @@ fn migrates_from_empty_and_reopening_changes_nothing() {
     assert_eq!(mode, "wal");
     for _ in 0..3 {
         let s = Store::open(&p).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(
+            s.schema_version().unwrap() as usize,
+            schema::MIGRATIONS.len()
+        );
         assert_eq!(s.zones().unwrap().len(), 1);
     }
     assert_eq!(history(&p), h, "re-opening runs no step again");
@@ -73,10 +76,13 @@ fn upgrades_an_older_database_keeping_its_data() {
         .unwrap();
     }
     let s = Store::open(&p).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(
+        s.schema_version().unwrap() as usize,
+        schema::MIGRATIONS.len()
+    );
     assert_eq!(s.zones().unwrap()[0].0, "old");
     assert!(s.incidents().unwrap().is_empty(), "step 2's tables exist");
-    assert_eq!(history(&p).len(), 3);
+    assert_eq!(history(&p).len(), schema::MIGRATIONS.len());
 }
 
 #[test]
@@ -241,5 +247,41 @@ fn the_webhook_outbox_lives_in_the_same_file() {
     let o = alert_sinks::outbox::Outbox::open(&p, 100).unwrap();
     assert_eq!(o.len(), 1);
     assert_eq!(s.zones().unwrap().len(), 1);
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(
+        s.schema_version().unwrap() as usize,
+        schema::MIGRATIONS.len()
+    );
+}
+
+#[test]
+fn sar_answers_survive_reopening_first_answer_wins_and_are_bounded() {
+    let p = tmp("sar-answers");
+    {
+        let s = Store::open(&p).unwrap();
+        assert_eq!(s.sar_answer("edge1-1-1").unwrap(), None);
+        s.remember_sar_answer("edge1-1-1", b"{\"ok\":1}", 1_000, 60_000, 3)
+            .unwrap();
+        // A second answer for the same request never replaces the first.
+        s.remember_sar_answer("edge1-1-1", b"{\"ok\":2}", 1_001, 60_000, 3)
+            .unwrap();
+    }
+    let s = Store::open(&p).unwrap();
+    assert_eq!(
+        s.sar_answer("edge1-1-1").unwrap().as_deref(),
+        Some(&b"{\"ok\":1}"[..])
+    );
+    // At most 3 kept: the oldest go first.
+    for (i, t) in [(2, 2_000), (3, 3_000), (4, 4_000)] {
+        s.remember_sar_answer(&format!("edge1-1-{i}"), b"{}", t, 60_000, 3)
+            .unwrap();
+    }
+    assert_eq!(s.sar_answer("edge1-1-1").unwrap(), None);
+    assert!(s.sar_answer("edge1-1-2").unwrap().is_some());
+    assert!(s.sar_answer("edge1-1-4").unwrap().is_some());
+    // Older than the window: forgotten.
+    s.remember_sar_answer("edge1-1-5", b"{}", 100_000, 60_000, 3)
+        .unwrap();
+    assert_eq!(s.sar_answer("edge1-1-2").unwrap(), None);
+    assert_eq!(s.sar_answer("edge1-1-4").unwrap(), None);
+    assert!(s.sar_answer("edge1-1-5").unwrap().is_some());
 }

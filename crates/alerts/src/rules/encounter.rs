@@ -32,9 +32,10 @@ use spatial_index::{Picture, Vessel, VesselState};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// State of the encounter rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct EncounterRule {
     /// (lower MMSI, higher MMSI) → (first time close, time it is due).
+    #[serde(with = "crate::state::pairs")]
     pairs: BTreeMap<(u32, u32), (i64, i64)>,
     /// Each vessel's partners in `pairs` (so a report re-checks only its
     /// own pairs).

@@ -15,7 +15,7 @@ use spatial_index::Picture;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Seen {
     time: i64,
     lat: f64,
@@ -29,7 +29,7 @@ struct Seen {
 /// per-report look-up cheap); `by_time` queues one check per vessel, ordered by time,
 /// which re-queues itself when the vessel was heard since — so a report
 /// costs a hash update, not a tree update.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct GapRule {
     seen: FastMap<u32, Seen>,
     by_time: BTreeSet<(i64, u32)>,

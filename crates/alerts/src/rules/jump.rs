@@ -11,7 +11,7 @@ use spatial_index::Picture;
 use std::collections::BTreeSet;
 
 /// State of the jump rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct JumpRule {
     /// Each vessel's last jump.
     last: FastMap<u32, i64>,

@@ -14,7 +14,7 @@ use spatial_index::{Picture, Vessel, ZoneKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// State of the loitering rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoiterRule {
     since: BTreeMap<u32, i64>,
     /// Slow periods not yet raised, by start time.

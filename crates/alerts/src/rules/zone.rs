@@ -15,17 +15,19 @@ use spatial_index::{Picture, ZoneKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct PendingExit {
     since: i64,
     lat: f64,
     lon: f64,
+    #[serde(with = "crate::state::zone_kind")]
     kind: ZoneKind,
 }
 
 /// State of the zone rule.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ZoneRule {
+    #[serde(with = "crate::state::pairs")]
     pending_exit: BTreeMap<(u32, Arc<str>), PendingExit>,
     /// MMSI → time of its first report (entries at that time are initial
     /// membership, not entries).

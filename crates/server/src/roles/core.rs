@@ -20,6 +20,18 @@
 //! (The rebuild is bounded by the stream's limits, `raw_max_age` and
 //! `raw_max_bytes`.)
 //!
+//! **Checkpoints.** Every `checkpoint_every` (wall time) the core copies
+//! its engine — the picture and the alert rules' whole state
+//! (`snapshot::take_checkpoint`) — as of the last raw-stream sequence it
+//! applied, at a moment when its changes are published and no
+//! multi-sentence message is half received, and writes it from a task to
+//! the `lookout_checkpoints` bucket (`bus::checkpoint`: chunks, then a
+//! manifest with their SHA-256; the newest two kept). At start it restores
+//! the newest valid checkpoint (at most the consumer's delivered position)
+//! and replays the stream only after it. The engine restored continues as
+//! the one that saved it (same picture, same alerts); open alerts come out
+//! again and are refused by the alert bucket (already published).
+//!
 //! **Alerts once per cluster.** Every alert change has a key (alert id,
 //! state, time — ids are given in message-time order, so two cores or two
 //! runs on the same stream give the same ids); the core creates the key in
@@ -54,6 +66,8 @@ const SNAPSHOT_PART_BYTES: usize = 256 * 1024;
 const PICTURE_PART_BYTES: usize = 256 * 1024;
 /// JetStream messages applied between two publications of changes.
 const CHUNK: usize = 64;
+/// Interval standing for "never" (checkpoints off).
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The core's state.
 pub struct Core {
@@ -78,6 +92,15 @@ pub struct Core {
     /// Engine message count at the last rate estimate.
     messages_then: u64,
     rate_since: Instant,
+    /// Where checkpoints go (none when `checkpoint_every` is 0).
+    checkpoints: Option<bus::checkpoint::Checkpoints>,
+    checkpoint_every: Duration,
+    /// Stream sequence of the last checkpoint written or restored.
+    checkpointed: u64,
+    /// A checkpoint is due (taken at the next moment it can be).
+    checkpoint_due: bool,
+    /// A checkpoint is being written.
+    checkpoint_writing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Core {
@@ -91,6 +114,19 @@ impl Core {
         let stream = bus.raw_stream(&cfg).await?;
         let consumer = bus.core_consumer(&stream, &cfg).await?;
         let alert_keys = bus.alert_bucket().await?;
+        let checkpoints = if cfg.checkpoint_every.is_zero() {
+            None
+        } else {
+            match bus.checkpoints().await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!(
+                        "core: {e}; no picture checkpoints (a restart replays the whole stream)"
+                    );
+                    None
+                }
+            }
+        };
         let id = format!(
             "{}-{}",
             cfg.node,
@@ -116,6 +152,11 @@ impl Core {
             alerts: Vec::new(),
             messages_then: 0,
             rate_since: Instant::now(),
+            checkpoints,
+            checkpoint_every: cfg.checkpoint_every,
+            checkpointed: 0,
+            checkpoint_due: false,
+            checkpoint_writing: Arc::default(),
         })
     }
 
@@ -138,7 +179,8 @@ impl Core {
             .delivered
             .stream_sequence;
         if delivered > 0 {
-            self.rebuild(delivered).await?;
+            let from = self.restore_checkpoint(delivered).await;
+            self.rebuild(from, delivered).await?;
         }
         let client = self.bus.client.clone();
         let mut snapshots = client
@@ -155,6 +197,14 @@ impl Core {
         // nobody was connected gets it again when someone connects.
         let mut hub_check = tokio::time::interval(Duration::from_millis(200));
         hub_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = if self.checkpoints.is_some() {
+            self.checkpoint_every
+        } else {
+            NEVER
+        };
+        let mut checkpoint_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        checkpoint_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(core = %self.id, rebuilt_to = self.rebuilt, "core: consuming lookout.raw.>");
         'consume: loop {
             let mut msgs = match self.consumer.messages().await {
@@ -170,6 +220,11 @@ impl Core {
                     chunk = msgs.next() => {
                         let Some(chunk) = chunk else { continue 'consume };
                         self.apply_chunk(chunk).await;
+                        self.maybe_checkpoint();
+                    }
+                    _ = checkpoint_tick.tick() => {
+                        self.checkpoint_due = true;
+                        self.maybe_checkpoint();
                     }
                     Some(req) = snapshots.next() => self.serve_snapshot(req).await,
                     Some(req) = acks.next() => self.serve_ack(req).await,
@@ -182,14 +237,175 @@ impl Core {
         }
     }
 
-    /// Replay the stream, in order, up to `delivered`.
-    async fn rebuild(&mut self, delivered: u64) -> Result<(), String> {
+    /// Restore the newest valid checkpoint covering at most `delivered`
+    /// into the (empty) engine. Returns the stream sequence it covers (0:
+    /// none, the whole stream is replayed).
+    async fn restore_checkpoint(&mut self, delivered: u64) -> u64 {
+        let Some(store) = self.checkpoints.clone() else {
+            return 0;
+        };
+        let started = Instant::now();
+        let (m, bytes) = match store.newest(delivered).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return 0,
+            Err(e) => {
+                tracing::warn!("core: {e}; replaying the whole stream");
+                return 0;
+            }
+        };
+        let fetched_ms = started.elapsed().as_millis() as u64;
+        let snap = match crate::snapshot::from_bytes(&bytes, "checkpoint") {
+            Ok(s) if s.bad_lines == 0 => s,
+            Ok(_) => {
+                tracing::warn!(
+                    seq = m.seq,
+                    "core: checkpoint has unreadable lines; replaying the whole stream"
+                );
+                return 0;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    seq = m.seq,
+                    "core: checkpoint: {e}; replaying the whole stream"
+                );
+                return 0;
+            }
+        };
+        let restored = {
+            let mut e = self.state.engine_mut();
+            if !e.picture().is_empty() {
+                tracing::warn!("core: the picture is not empty at start; checkpoint not used");
+                return 0;
+            }
+            crate::snapshot::restore_checkpoint(&mut e, &snap)
+                .map(|_| self.state.take_alerts(&mut e))
+        };
+        match restored {
+            Ok(alerts) => {
+                // Open alerts again: the alert bucket refuses them (they
+                // were published); acknowledgements recorded since the
+                // checkpoint are applied to them.
+                self.record_alerts(alerts);
+                self.through = m.seq;
+                self.checkpointed = m.seq;
+                BusStats::add(&self.bus.stats.checkpoints_restored, 1);
+                BusStats::add(&self.bus.stats.checkpoint_covered_batches, m.seq);
+                tracing::info!(
+                    seq = m.seq,
+                    vessels = snap.vessels.len(),
+                    bytes = m.bytes,
+                    fetch_ms = fetched_ms,
+                    ms = started.elapsed().as_millis() as u64,
+                    "core: picture restored from checkpoint"
+                );
+                m.seq
+            }
+            Err(e) => {
+                // Refused before the engine was touched.
+                tracing::warn!(
+                    seq = m.seq,
+                    "core: checkpoint not restored: {e}; replaying the whole stream"
+                );
+                0
+            }
+        }
+    }
+
+    /// Take a checkpoint when one is due and the engine is at a clean
+    /// point: every change published, no multi-sentence message half
+    /// received, nothing new since the last one, no write under way. The
+    /// copy is made under the engine lock; serialising and writing happen
+    /// in a task.
+    fn maybe_checkpoint(&mut self) {
+        if !self.checkpoint_due || !self.alerts.is_empty() {
+            return;
+        }
+        let Some(store) = self.checkpoints.clone() else {
+            return;
+        };
+        if self.through <= self.checkpointed {
+            self.checkpoint_due = false;
+            return;
+        }
+        if self.checkpoint_writing.load(Ordering::Acquire) {
+            return;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let started = Instant::now();
+        let taken = {
+            let e = self.state.engine();
+            if e.pending_fragments() > 0 {
+                return; // after the next chunk
+            }
+            crate::snapshot::take_checkpoint(&e, self.through, now)
+        };
+        let snap = match taken {
+            Ok(s) => s,
+            Err(e) => {
+                BusStats::add(&self.bus.stats.checkpoints_failed, 1);
+                tracing::warn!("core: checkpoint not taken: {e}");
+                self.checkpoint_due = false;
+                return;
+            }
+        };
+        let locked_ms = started.elapsed().as_millis() as u64;
+        self.checkpoint_due = false;
+        self.checkpointed = self.through;
+        let seq = self.through;
+        let writing = self.checkpoint_writing.clone();
+        writing.store(true, Ordering::Release);
+        let stats = self.bus.stats.clone();
+        tokio::spawn(async move {
+            let bytes = tokio::task::spawn_blocking(move || crate::snapshot::to_bytes(&snap))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let r = match bytes {
+                Ok(b) => store.put(seq, now, &b).await,
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(m) => {
+                    BusStats::add(&stats.checkpoints_written, 1);
+                    tracing::info!(
+                        seq,
+                        bytes = m.bytes,
+                        chunks = m.chunks,
+                        locked_ms,
+                        ms = started.elapsed().as_millis() as u64,
+                        "core: checkpoint written"
+                    );
+                }
+                Err(e) => {
+                    BusStats::add(&stats.checkpoints_failed, 1);
+                    tracing::warn!(seq, "core: checkpoint not written: {e}");
+                }
+            }
+            writing.store(false, Ordering::Release);
+        });
+    }
+
+    /// Replay the stream, in order, after `from` up to `delivered`.
+    async fn rebuild(&mut self, from: u64, delivered: u64) -> Result<(), String> {
+        self.rebuilt = delivered;
+        if from >= delivered {
+            return Ok(());
+        }
         let started = Instant::now();
         let ordered = self
             .stream
             .create_consumer(consumer::pull::OrderedConfig {
                 filter_subject: subjects::RAW_ALL.into(),
-                deliver_policy: consumer::DeliverPolicy::All,
+                deliver_policy: if from == 0 {
+                    consumer::DeliverPolicy::All
+                } else {
+                    consumer::DeliverPolicy::ByStartSequence {
+                        start_sequence: from + 1,
+                    }
+                },
                 ..Default::default()
             })
             .await
@@ -217,6 +433,7 @@ impl Core {
         self.rebuilt = delivered;
         tracing::info!(
             batches = n,
+            after = from,
             up_to = delivered,
             ms = started.elapsed().as_millis() as u64,
             "core: picture rebuilt from the stream"

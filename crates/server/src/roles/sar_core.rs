@@ -29,6 +29,9 @@ use std::time::Duration;
 const CHANGE_BUFFER: usize = 4096;
 /// Answers kept for repeated requests (an edge's retry comes within seconds).
 const DEDUPE_KEEP: usize = 10_000;
+/// Answers kept in the state database, so a retry after a core restart is
+/// answered too: the newest [`DEDUPE_KEEP`], at most this old.
+const DEDUPE_KEEP_MS: i64 = 24 * 3600 * 1000;
 
 /// Publishes the core's SAR and zone changes in order, numbered.
 pub struct ChangeOut {
@@ -198,6 +201,40 @@ fn apply(api: &dyn PictureApi, hub: &Hub, w: SarWrite) -> SarWriteReply {
     }
 }
 
+/// Apply a forwarded write once: a request id the state database already
+/// has an answer for (a retry, possibly across a core restart) gets that
+/// answer and is not applied again; otherwise the write is applied and its
+/// answer kept (before the edge is answered). Returns the answer and
+/// whether it was a repeat.
+fn apply_once(
+    api: &dyn PictureApi,
+    hub: &Hub,
+    db: Option<&store::Store>,
+    w: SarWrite,
+) -> (Vec<u8>, bool) {
+    if let Some(db) = db {
+        match db.sar_answer(&w.request) {
+            Ok(Some(answer)) => return (answer, true),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(request = %w.request, error = %e, "core: SAR answers not readable")
+            }
+        }
+    }
+    let request = w.request.clone();
+    let body = serde_json::to_vec(&apply(api, hub, w)).unwrap_or_default();
+    if let Some(db) = db {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        if let Err(e) = db.remember_sar_answer(&request, &body, now, DEDUPE_KEEP_MS, DEDUPE_KEEP) {
+            tracing::warn!(request = %request, error = %e, "core: SAR answer not kept (a retry after a restart would apply it again)");
+        }
+    }
+    (body, false)
+}
+
 /// Answers already given, by request id (bounded, oldest forgotten).
 #[derive(Default)]
 struct Answered {
@@ -340,16 +377,20 @@ pub async fn serve(
                                 r
                             }
                             None => {
-                                let (api, hub) = (api.clone(), hub.clone());
+                                let (api, hub, db) = (api.clone(), hub.clone(), state.store.clone());
                                 let request = w.request.clone();
-                                let r = tokio::task::spawn_blocking(move || apply(&*api, &hub, w))
+                                let (body, repeated) = tokio::task::spawn_blocking(move || apply_once(&*api, &hub, db.as_deref(), w))
                                     .await
-                                    .unwrap_or_else(|e| SarWriteReply::Error {
+                                    .unwrap_or_else(|e| (serde_json::to_vec(&SarWriteReply::Error {
                                         status: 500,
                                         message: format!("the core failed: {e}"),
-                                    });
-                                BusStats::add(&bus.stats.sar_writes, 1);
-                                let body = serde_json::to_vec(&r).unwrap_or_default();
+                                    }).unwrap_or_default(), false));
+                                if repeated {
+                                    BusStats::add(&bus.stats.sar_writes_repeated, 1);
+                                    tracing::info!(request = %request, "core: SAR write repeated after a restart answered again from the state database, not applied");
+                                } else {
+                                    BusStats::add(&bus.stats.sar_writes, 1);
+                                }
                                 answered
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
