@@ -133,7 +133,7 @@ export class IncidentPanel {
       <form class="inc-assign-named"><input class="inc-unit" placeholder="unit without AIS, e.g. HELO 21" maxlength="200" required> <button type="submit">Assign</button></form>
       <h3>Who can reach it first</h3><div class="intercepts muted">asking…</div>
       <h3>Search</h3>
-      <div class="inc-search"><p class="inc-area muted">no search area yet</p><p class="inc-coverage muted"></p><ul class="inc-patterns"></ul></div>
+      <div class="inc-search"><p class="inc-area muted">no search area yet</p><p class="inc-drift" hidden><label>Drift at <input class="inc-datum-time" type="range" min="0" max="0" step="1" value="0"> <span class="inc-datum-at"></span></label></p><p class="inc-coverage muted"></p><ul class="inc-patterns"></ul></div>
       <form class="inc-plan-area report">
         <label>Object <select class="sa-object">${OBJECTS.map(([k, n]) => `<option value="${k}">${esc(n)}</option>`).join('')}</select></label>
         <label>Wind from <input class="sa-wind-from" type="number" min="0" max="360" step="1" required style="width:4.5em">° <input class="sa-wind-kn" type="number" min="0" max="150" step="0.1" required style="width:4em"> kn</label>
@@ -397,6 +397,7 @@ export class IncidentPanel {
     areaBox.className = 'inc-area';
     areaBox.dataset.n = String(p.n);
     areaBox.textContent = `Area ${p.n}: datum ${a.datum.lat.toFixed(4)}, ${a.datum.lon.toFixed(4)} · radius ${fmtNm(a.radius_nm)} (E ${fmtNm(a.error_nm)}) · ${p.length_nm.toFixed(1)} × ${p.width_nm.toFixed(1)} NM · drift ${a.drift.kn.toFixed(2)} kn to ${Math.round(a.drift.deg)}°${cur}`;
+    this.renderDrift(root);
     const c = s.coverage;
     covBox.textContent = c ? `Coverage ${c.coverage_factor.toFixed(2)} · POD ${pct(c.pod)}${c.cumulative_pod > c.pod + 1e-9 ? ` (all searches ${pct(c.cumulative_pod)})` : ''} · until ${c.until.slice(11, 16)}Z` : '';
     list.replaceChildren(...s.patterns.map((f) => {
@@ -416,6 +417,44 @@ export class IncidentPanel {
     }));
   }
 
+  /**
+   * The datum track's time slider: from the last known position (left) to
+   * the time of interest (right, where it starts); moving it shows where
+   * the datum and the left and right divergence datums were at that time.
+   */
+  renderDrift(root) {
+    const box = root.querySelector('.inc-drift');
+    const slider = root.querySelector('.inc-datum-time');
+    const t = this.datumTrack();
+    box.hidden = !t;
+    if (!t) return;
+    const last = t.times.length - 1;
+    if (slider.max !== String(last)) {
+      slider.max = String(last);
+      slider.value = String(last);
+    }
+    const show = () => {
+      const i = Number(slider.value);
+      root.querySelector('.inc-datum-at').textContent = `${t.times[i].slice(11, 16)}Z · datum ${t.datum[i][1].toFixed(4)}, ${t.datum[i][0].toFixed(4)}`;
+      this.datumIndex = i;
+      this.drawSearch();
+    };
+    slider.oninput = show;
+    root.querySelector('.inc-datum-at').textContent = `${t.times[Number(slider.value)].slice(11, 16)}Z`;
+    this.datumIndex = Number(slider.value);
+  }
+
+  /** `{ times, datum, left, right }` ([lon, lat] per time) of the shown area's datum track, or null. */
+  datumTrack() {
+    const fc = this.search?.area?.track;
+    const line = (side) => fc?.features?.find((f) => f.properties?.side === side);
+    const d = line('datum');
+    if (!d || d.geometry?.type !== 'LineString') return null;
+    const times = d.properties.times || [];
+    if (!times.length) return null;
+    return { times, datum: d.geometry.coordinates, left: line('left')?.geometry.coordinates, right: line('right')?.geometry.coordinates };
+  }
+
   /** The area (dashed), the datum circle, the patterns and the swept region on the map. */
   drawSearch() {
     const map = this.app.map;
@@ -431,6 +470,17 @@ export class IncidentPanel {
     const circle = s.area.area.properties?.circle;
     if (circle) g.addLayer(L.geoJSON(circle, { ...opts, style: { color: '#ffb347', weight: 1, fill: false } }));
     for (const f of s.patterns) g.addLayer(L.geoJSON(f, { ...opts, style: { color: '#7fd4ff', weight: 1.5, dashArray: '3 3' } }));
+    // The datum track, and the datums at the slider's time.
+    const t = this.datumTrack();
+    if (t) {
+      const ll = (c) => [c[1], c[0]];
+      g.addLayer(L.polyline(t.datum.map(ll), { ...opts, color: '#ffb347', weight: 1, dashArray: '2 4' }));
+      const i = Math.min(this.datumIndex ?? t.times.length - 1, t.times.length - 1);
+      for (const [pts, cls] of [[t.left, 'left'], [t.right, 'right'], [t.datum, 'datum']]) {
+        if (!pts?.[i]) continue;
+        g.addLayer(L.circleMarker(ll(pts[i]), { ...opts, radius: cls === 'datum' ? 5 : 3, color: '#ffb347', fillOpacity: cls === 'datum' ? 0.9 : 0.4, className: `datum-${cls}` }));
+      }
+    }
   }
 
   /** Download pattern `n` as a file (fetched with the token, which a plain link cannot send). */

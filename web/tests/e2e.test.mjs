@@ -664,6 +664,23 @@ describe('lookout web client', { timeout: 240000 }, () => {
     // On the map: the area (and its circle) in the search layer, within the view.
     const drawn = await state(page, () => window.lookout.incidents.searchLayer.getLayers().length);
     assert.ok(drawn >= 2, `area and circle drawn: ${drawn}`);
+    // The datum track's time slider: at the start (the LKP) the datum is the
+    // contact's position; at the end, the area's datum.
+    const slider = ip.locator('.inc-datum-time');
+    await until(() => slider.isVisible(), { what: 'the drift time slider' });
+    const max = Number(await slider.getAttribute('max'));
+    assert.ok(max >= 1, `a datum track with several times: ${max}`);
+    assert.match(await ip.locator('.inc-datum-at').textContent(), /\d\d:\d\dZ/);
+    await slider.fill('0');
+    const atLkp = await state(page, () => {
+      const m = document.querySelector('.datum-datum');
+      return m ? window.lookout.incidents.datumTrack().datum[window.lookout.incidents.datumIndex] : null;
+    });
+    assert.ok(atLkp, 'the datum marker is on the map');
+    assert.ok(Math.abs(atLkp[1] - c.lat) < 1e-4 && Math.abs(atLkp[0] - c.lon) < 1e-4, `slider at 0 is the LKP: ${atLkp}`);
+    await slider.fill(String(max));
+    const atEnd = await state(page, () => window.lookout.incidents.datumTrack().datum[window.lookout.incidents.datumIndex]);
+    assert.ok(Math.abs(atEnd[1] - area.datum.lat) < 1e-4 && Math.abs(atEnd[0] - area.datum.lon) < 1e-4, `slider at the end is the datum: ${atEnd}`);
     // A pattern for the assigned vessel.
     await until(() => ip.locator('.inc-plan-pattern').isVisible(), { what: 'the pattern form' });
     assert.equal(await ip.locator('.sp-asset').inputValue(), String(helper));

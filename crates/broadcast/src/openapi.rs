@@ -1650,6 +1650,11 @@ pub mod wire {
         /// The rectangle coverage is measured against (properties: `kind`
         /// `search_area`, `n`, `incident`, the inputs and the error budget).
         pub area: Feature,
+        /// The datum track from the LKP to the time of interest: a
+        /// FeatureCollection of three LineStrings (`side` left, right,
+        /// datum) with per-point `times` (absent on areas stored before it
+        /// existed).
+        pub track: Option<FeatureCollection>,
     }
 
     /// Which search pattern.

@@ -143,8 +143,8 @@ pub struct Datums {
     pub right: LatLon,
 }
 
-/// The response body: exactly `{"datum", "datums", "leeway", "drift",
-/// "error_nm", "radius_nm", "area"}`.
+/// The response body: `{"datum", "datums", "leeway", "drift", "error_nm",
+/// "radius_nm", "area", "track"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchAreaResponse {
     pub datum: LatLon,
@@ -157,6 +157,12 @@ pub struct SearchAreaResponse {
     /// datum circle, the divergence datums' circles, the corners and the
     /// dimensions in its properties.
     pub area: Value,
+    /// The datum track from the LKP to the time of interest
+    /// ([`crate::drift::DatumTrack::to_geojson`]: left, right and datum
+    /// LineStrings with per-point `times`), for the map's time slider.
+    /// Absent from areas stored before it was added.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub track: Value,
 }
 
 /// The search area's geometry.
@@ -377,6 +383,7 @@ pub fn plan_search_area(
         error_nm: error.e_nm,
         radius_nm: radius,
         area: feature,
+        track: track.to_geojson(),
     };
     debug_assert!(distance_nm(area.datum, last.datum) < 1e-6);
     Ok(SearchAreaPlan {
@@ -474,9 +481,27 @@ mod tests {
             "error_nm",
             "leeway",
             "radius_nm",
+            "track",
         ];
         want.sort();
         assert_eq!(keys, want);
+        // The datum track: left, right and datum lines with a time per point,
+        // from the LKP to the datum.
+        let sides: Vec<&str> = body["track"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["side"].as_str().unwrap())
+            .collect();
+        assert_eq!(sides, ["left", "right", "datum"]);
+        let d = &body["track"]["features"][2];
+        let pts = d["geometry"]["coordinates"].as_array().unwrap();
+        assert_eq!(
+            pts.len(),
+            d["properties"]["times"].as_array().unwrap().len()
+        );
+        let last = pts.last().unwrap();
+        assert!((last[1].as_f64().unwrap() - body["datum"]["lat"].as_f64().unwrap()).abs() < 1e-9);
         assert!(body["datum"]["lat"].is_f64() && body["datums"]["left"]["lon"].is_f64());
         assert!(body["leeway"]["kn"].is_f64() && body["drift"]["deg"].is_f64());
         assert_eq!(body["area"]["type"], "Feature");
