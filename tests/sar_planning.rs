@@ -416,10 +416,9 @@ async fn search_planning_over_http() {
     // changes (no polling): collected while the vessel crosses.
     let pushed = {
         use futures_util::{SinkExt, StreamExt};
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{a}/ws?token={}", vw.unwrap()))
-                .await
-                .unwrap();
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{a}/ws?token={VIEWER}"))
+            .await
+            .unwrap();
         ws.send(tokio_tungstenite::tungstenite::Message::Text(
             json!({"type": "subscribe", "id": "sar", "channels": ["incidents"]})
                 .to_string()

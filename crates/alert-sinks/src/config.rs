@@ -1,7 +1,7 @@
 //! Sink configuration: one serde struct per kind of sink, in a
 //! [`SinkConfig`] enum tagged by `type`, each with a unique `name`.
 //!
-//! The binary reads a list of these (an `[[alerts.sinks]]` array in
+//! The binary reads a list of these (a top-level `[[sinks]]` array in
 //! `config/lookout.toml`, or any serde format) and hands it to
 //! [`crate::SinkSet::start`], which checks it as a whole
 //! ([`validate_all`]) before starting anything.
@@ -238,6 +238,11 @@ pub struct WebhookConfig {
     /// the rest is left in the outbox for the next start.
     #[serde(default = "default_shutdown_grace_ms")]
     pub shutdown_grace_ms: u64,
+    /// This server's name in the body's `node` field. Left out, `lookout
+    /// serve` uses `[bus] node` when a bus is configured (or the node was
+    /// named), else the host name.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 impl WebhookConfig {
@@ -257,6 +262,7 @@ impl WebhookConfig {
             retry_initial_ms: default_retry_initial_ms(),
             retry_max_ms: default_retry_max_ms(),
             shutdown_grace_ms: default_shutdown_grace_ms(),
+            node: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`config`] | [`SinkConfig`], one serde struct per sink, tagged by `type` |
+//! | [`context`] | [`AlertContext`] (vessel/zone names, node) and the [`SinkAlert`] the sinks receive |
 //! | [`sink`] | the [`AlertSink`] trait, its [`Inbox`], counters and status |
 //! | [`set`] | [`SinkSet`]: start, `publish` (never blocks), `status`, `metrics`, `shutdown` |
 //! | [`webhook`] | signed HTTP POST in order, through a durable outbox, at-least-once |
@@ -14,12 +15,13 @@
 //! | [`cot`] | Cursor-on-Target XML to a TAK server (TCP or UDP) |
 //!
 //! The binary starts a [`SinkSet`] from the configuration and calls
-//! [`SinkSet::publish`] for each change returned by
+//! [`SinkSet::publish_with`] (the alert and its [`AlertContext`]) for each change returned by
 //! `AlertEngine::take_changes` (and by acknowledgements), after releasing
 //! the picture's lock; each sink runs on its own thread behind a bounded
 //! queue, so a slow or dead receiver never holds up the pipeline.
 
 pub mod config;
+pub mod context;
 pub mod cot;
 pub mod jsonl;
 pub mod outbox;
@@ -28,5 +30,6 @@ pub mod sink;
 pub mod webhook;
 
 pub use config::{CotConfig, CotProtocol, JsonLinesConfig, Secret, SinkConfig, WebhookConfig};
+pub use context::{AlertContext, SinkAlert, WEBHOOK_SCHEMA};
 pub use set::{SinkSet, StartError};
 pub use sink::{AlertSink, Inbox, SinkStats, SinkStatus};

@@ -17,6 +17,7 @@
 //! webhook still moves queued alerts into its outbox).
 
 use crate::config::{validate_all, SinkConfig};
+use crate::context::{AlertContext, SinkAlert};
 use crate::cot::CotSink;
 use crate::jsonl::JsonLinesSink;
 use crate::sink::{AlertSink, Inbox, SinkStats, SinkStatus};
@@ -58,7 +59,7 @@ struct Handle {
     capacity: usize,
     grace: Duration,
     stats: Arc<SinkStats>,
-    tx: RwLock<Option<mpsc::Sender<Arc<Alert>>>>,
+    tx: RwLock<Option<mpsc::Sender<Arc<SinkAlert>>>>,
     done: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
@@ -159,13 +160,24 @@ impl SinkSet {
         })
     }
 
-    /// Offer one alert change to every sink. Never blocks: a sink whose
-    /// queue is full (or that has stopped) drops it and counts the drop.
+    /// Offer one alert change to every sink, without context (see
+    /// [`SinkSet::publish_with`]). Never blocks: a sink whose queue is full
+    /// (or that has stopped) drops it and counts the drop.
     pub fn publish(&self, alert: &Alert) {
+        self.publish_with(alert, AlertContext::default());
+    }
+
+    /// Offer one alert change with what the picture knows about it (vessel
+    /// and zone names, the node) to every sink. Never blocks, as
+    /// [`SinkSet::publish`].
+    pub fn publish_with(&self, alert: &Alert, context: AlertContext) {
         if self.sinks.is_empty() {
             return;
         }
-        let alert = Arc::new(alert.clone());
+        let alert = Arc::new(SinkAlert {
+            alert: alert.clone(),
+            context,
+        });
         for h in &self.sinks {
             SinkStats::inc(&h.stats.published);
             let tx = h.tx.read().unwrap_or_else(|p| p.into_inner());

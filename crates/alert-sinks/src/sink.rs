@@ -15,7 +15,7 @@
 //!   returns at its next await point (the webhook first moves what is
 //!   queued into its durable outbox).
 
-use alerts::Alert;
+use crate::context::SinkAlert;
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
@@ -194,7 +194,7 @@ impl SinkStatus {
 /// What a sink receives: its queue, its counters, and the stop signals.
 pub struct Inbox {
     pub(crate) name: String,
-    pub(crate) rx: mpsc::Receiver<Arc<Alert>>,
+    pub(crate) rx: mpsc::Receiver<Arc<SinkAlert>>,
     pub(crate) stats: Arc<SinkStats>,
     pub(crate) abort: watch::Receiver<bool>,
     pub(crate) closing: watch::Receiver<bool>,
@@ -227,7 +227,7 @@ impl Inbox {
 
     /// The next alert; `None` once the queue is closed and drained, or on
     /// abort.
-    pub async fn recv(&mut self) -> Option<Arc<Alert>> {
+    pub async fn recv(&mut self) -> Option<Arc<SinkAlert>> {
         if self.is_aborted() {
             return None;
         }
@@ -240,7 +240,7 @@ impl Inbox {
     }
 
     /// An alert already queued, without waiting.
-    pub fn try_recv(&mut self) -> Option<Arc<Alert>> {
+    pub fn try_recv(&mut self) -> Option<Arc<SinkAlert>> {
         self.rx.try_recv().ok()
     }
 
@@ -287,50 +287,13 @@ async fn wait_abort(abort: &mut watch::Receiver<bool>) {
     let _ = abort.wait_for(|a| *a).await;
 }
 
-/// Exponential backoff with a cap and ±20 % jitter.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    pub fn new(initial: Duration, max: Duration) -> Self {
-        Backoff {
-            initial,
-            max: max.max(initial),
-            next: initial,
-        }
-    }
-
-    /// The delay before the next try (and double the one after, capped).
-    pub fn next_delay(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.max);
-        let jitter = 0.8 + fastrand::f64() * 0.4;
-        d.mul_f64(jitter).min(self.max)
-    }
-
-    pub fn reset(&mut self) {
-        self.next = self.initial;
-    }
-}
+/// Exponential backoff with a cap and ±20 % jitter: the one the CoT
+/// connections use too (`cot::Backoff`).
+pub use cot::Backoff;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(1000));
-        let d: Vec<u128> = (0..8).map(|_| b.next_delay().as_millis()).collect();
-        assert!((80..=120).contains(&d[0]), "{d:?}");
-        assert!((160..=240).contains(&d[1]), "{d:?}");
-        assert!(d[6] <= 1000 && d[6] >= 800, "{d:?}");
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(120));
-    }
 
     #[test]
     fn long_errors_are_cut_on_a_char_boundary() {

@@ -3,11 +3,22 @@
 //! receiver, or a restart of Lookout, loses nothing.
 //!
 //! ## Delivery
-//! * Body: exactly [`alerts::Alert::to_json`] (`Content-Type:
-//!   application/json`), stored once in the [`crate::outbox`] and sent
-//!   byte-for-byte the same on every attempt.
-//! * Headers: `X-Lookout-Signature: sha256=<hex HMAC-SHA256 of the body
-//!   with the shared secret>`, `X-Lookout-Alert-Id` (the alert's stable
+//! * Body (`Content-Type: application/json`, schema 2): the fields of
+//!   [`alerts::Alert`], plus the [`crate::AlertContext`] looked up when the
+//!   alert was published (`vessel_name`, `callsign`, `ship_type`,
+//!   `ship_type_text`, `other_vessel_name`, `other_callsign`,
+//!   `other_ship_type`, `zone_name`; `null` when unknown), `node` (the
+//!   server: `[bus] node`, else the host name), `schema` (2) and `sent_at`
+//!   (wall clock of **this attempt**, RFC 3339 UTC with milliseconds). All
+//!   but `sent_at` is stored once in the [`crate::outbox`]; `sent_at` is
+//!   set on every attempt, so each retry has its own `sent_at` (and
+//!   signature). Rows stored by a version before schema 2 (a bare alert)
+//!   are sent as schema 2 with the context fields `null`
+//!   ([`crate::context::webhook_body_at`]). The scheme is documented for
+//!   integrators in `docs/protocol.md` ("Webhook").
+//! * Headers: `X-Lookout-Signature: sha256=<hex HMAC-SHA256 of the exact
+//!   body bytes sent with the shared secret>`, `X-Lookout-Schema` (2),
+//!   `X-Lookout-Alert-Id` (the alert's stable
 //!   id), `X-Lookout-Alert-State` (`raised`, `updated`, `cleared`,
 //!   `acknowledged`), `X-Lookout-Sequence` (the outbox sequence number:
 //!   increasing per sink, never reused, also across restarts) and
@@ -51,9 +62,10 @@
 //! alerts still held when the sink stops are counted there too.
 
 use crate::config::{Secret, WebhookConfig};
+use crate::context::{webhook_body_at, SinkAlert, WEBHOOK_SCHEMA};
 use crate::outbox::{Outbox, OutboxRow};
 use crate::sink::{AlertSink, Backoff, Inbox, SinkFuture, SinkStats};
-use alerts::{Alert, AlertState};
+use alerts::AlertState;
 use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use sha2::Sha256;
@@ -247,13 +259,19 @@ impl WebhookSink {
     }
 
     /// Commit alerts to the outbox (they are accepted from then on).
-    fn accept(&mut self, batch: &[Arc<Alert>], stats: &SinkStats) {
+    fn accept(&mut self, batch: &[Arc<SinkAlert>], stats: &SinkStats) {
         if batch.is_empty() {
             return;
         }
         let rows: Vec<(String, &'static str, String)> = batch
             .iter()
-            .map(|a| (a.id.clone(), state_str(a.state), a.to_json()))
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    state_str(a.state),
+                    a.webhook_body(self.cfg.node.as_deref()),
+                )
+            })
             .collect();
         let (good, bad): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| !r.2.is_empty());
         if !bad.is_empty() {
@@ -278,9 +296,9 @@ impl WebhookSink {
     }
 
     /// Move everything queued into the outbox, without waiting.
-    fn absorb(&mut self, inbox: &mut Inbox, first: Option<Arc<Alert>>) {
+    fn absorb(&mut self, inbox: &mut Inbox, first: Option<Arc<SinkAlert>>) {
         let stats = inbox.stats().clone();
-        let mut batch: Vec<Arc<Alert>> = first.into_iter().collect();
+        let mut batch: Vec<Arc<SinkAlert>> = first.into_iter().collect();
         if batch.is_empty() {
             // Nothing new may come for a while: retry what is held.
             self.store_held(&stats);
@@ -310,18 +328,24 @@ impl WebhookSink {
         inbox: &Inbox,
         deadline: Option<Instant>,
     ) -> Result<(), Failure> {
-        let sig = sign(self.secret.expose().as_bytes(), row.body.as_bytes());
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let body = webhook_body_at(&row.body, self.cfg.node.as_deref(), now_ms);
+        let sig = sign(self.secret.expose().as_bytes(), body.as_bytes());
         let hv = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static("invalid"));
         let req = self
             .client
             .post(self.url.clone())
             .header(CONTENT_TYPE, "application/json")
             .header("X-Lookout-Signature", hv(&sig))
+            .header("X-Lookout-Schema", WEBHOOK_SCHEMA)
             .header("X-Lookout-Alert-Id", hv(&row.alert_id))
             .header("X-Lookout-Alert-State", hv(&row.state))
             .header("X-Lookout-Sequence", row.seq)
             .header("X-Lookout-Attempt", row.attempts as u64 + 1)
-            .body(row.body.clone());
+            .body(body);
         SinkStats::inc(&inbox.stats().attempts);
         let grace = async {
             match deadline {
@@ -544,24 +568,27 @@ impl AlertSink for WebhookSink {
 mod tests {
     use super::*;
 
-    fn alert(n: u32) -> Arc<Alert> {
-        Arc::new(Alert {
-            id: format!("a-{n:06}"),
-            kind: alerts::AlertKind::DistressBeacon,
-            mmsi: 970_000_000 + n,
-            other_mmsi: None,
-            zone: None,
-            time: 1_795_845_600_000 + n as i64,
-            lat: Some(35.0),
-            lon: Some(12.0),
-            severity: alerts::Severity::Critical,
-            message: format!("alert {n}"),
-            state: AlertState::Raised,
-            raised_at: 1_795_845_600_000,
-            cleared_at: None,
-            acknowledged_by: None,
-            acknowledged_at: None,
-            note: None,
+    fn alert(n: u32) -> Arc<SinkAlert> {
+        Arc::new(SinkAlert {
+            alert: alerts::Alert {
+                id: format!("a-{n:06}"),
+                kind: alerts::AlertKind::DistressBeacon,
+                mmsi: 970_000_000 + n,
+                other_mmsi: None,
+                zone: None,
+                time: 1_795_845_600_000 + n as i64,
+                lat: Some(35.0),
+                lon: Some(12.0),
+                severity: alerts::Severity::Critical,
+                message: format!("alert {n}"),
+                state: AlertState::Raised,
+                raised_at: 1_795_845_600_000,
+                cleared_at: None,
+                acknowledged_by: None,
+                acknowledged_at: None,
+                note: None,
+            },
+            context: Default::default(),
         })
     }
 

@@ -3,6 +3,8 @@
 //! the outbox bound, and hostile answers.
 
 mod common;
+#[path = "../../../tests/python_support.rs"]
+mod python;
 
 use alert_sinks::webhook::verify;
 use alert_sinks::{SinkConfig, SinkSet, SinkStatus, WebhookConfig};
@@ -18,12 +20,51 @@ use tokio::net::{TcpListener, TcpStream};
 const SECRET: &str = "s3cret-for-tests";
 
 /// One request the receiver accepted (signature valid).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Got {
     id: String,
     state: String,
     seq: i64,
+    /// The body without `sent_at`, canonical (keys sorted).
     body: String,
+    /// The body's `sent_at` (its own on every attempt).
+    sent_at: String,
+    /// The exact bytes received.
+    raw: String,
+    signature: String,
+    schema_header: String,
+}
+
+/// Equal but for `sent_at` (and so the raw bytes and the signature).
+impl PartialEq for Got {
+    fn eq(&self, o: &Got) -> bool {
+        (&self.id, &self.state, self.seq, &self.body) == (&o.id, &o.state, o.seq, &o.body)
+    }
+}
+
+/// A body without its `sent_at`, canonical; and the `sent_at`.
+fn split_sent_at(body: &[u8]) -> (String, String) {
+    let mut v: serde_json::Value = serde_json::from_slice(body).expect("the body is JSON");
+    let sent_at = v
+        .as_object_mut()
+        .expect("the body is an object")
+        .remove("sent_at")
+        .and_then(|s| s.as_str().map(str::to_string))
+        .expect("every body has a sent_at string");
+    (v.to_string(), sent_at)
+}
+
+/// The schema-2 body expected for an alert published without context
+/// (without `sent_at`, canonical).
+fn expected_body(a: &Alert, node: Option<&str>) -> String {
+    let b = alert_sinks::SinkAlert {
+        alert: a.clone(),
+        context: Default::default(),
+    }
+    .webhook_body(node);
+    serde_json::from_str::<serde_json::Value>(&b)
+        .unwrap()
+        .to_string()
 }
 
 /// How the receiver answers.
@@ -38,6 +79,8 @@ struct Receiver {
     bad_signatures: Arc<AtomicU64>,
     requests: Arc<AtomicU64>,
     mode: Arc<AtomicU8>,
+    /// Every correctly signed request, whatever the answer: raw bodies.
+    attempts: Arc<Mutex<Vec<String>>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -49,6 +92,7 @@ impl Receiver {
             bad_signatures: Default::default(),
             requests: Default::default(),
             mode: Default::default(),
+            attempts: Default::default(),
             task: None,
         };
         r.up().await;
@@ -66,11 +110,12 @@ impl Receiver {
     async fn up(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
         self.port = listener.local_addr().unwrap().port();
-        let (got, bad, requests, mode) = (
+        let (got, bad, requests, mode, attempts) = (
             self.got.clone(),
             self.bad_signatures.clone(),
             self.requests.clone(),
             self.mode.clone(),
+            self.attempts.clone(),
         );
         self.task = Some(tokio::spawn(async move {
             loop {
@@ -78,7 +123,8 @@ impl Receiver {
                     continue;
                 };
                 requests.fetch_add(1, Ordering::SeqCst);
-                let _ = handle(conn, &got, &bad, mode.load(Ordering::SeqCst)).await;
+                let m = mode.load(Ordering::SeqCst);
+                let _ = handle(conn, &got, &bad, &attempts, m).await;
             }
         }));
     }
@@ -110,6 +156,7 @@ async fn handle(
     mut conn: TcpStream,
     got: &Mutex<Vec<Got>>,
     bad: &AtomicU64,
+    attempts: &Mutex<Vec<String>>,
     mode: u8,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
@@ -158,6 +205,10 @@ async fn handle(
         .await?;
         return Ok(());
     }
+    attempts
+        .lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(body).to_string());
     match mode {
         GARBAGE => {
             conn.write_all(b"\x00\xffNOT HTTP AT ALL\r\n\r\n\r\n")
@@ -179,7 +230,11 @@ async fn handle(
         seq: header("x-lookout-sequence")
             .and_then(|v| v.parse().ok())
             .unwrap_or(-1),
-        body: String::from_utf8_lossy(body).to_string(),
+        body: split_sent_at(body).0,
+        sent_at: split_sent_at(body).1,
+        raw: String::from_utf8_lossy(body).to_string(),
+        signature: sig.clone(),
+        schema_header: header("x-lookout-schema").unwrap_or_default(),
     });
     conn.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
         .await?;
@@ -200,13 +255,14 @@ fn status(set: &SinkSet) -> SinkStatus {
     set.status().remove(0)
 }
 
-/// Every alert delivered once (after dedup), in order, byte for byte, each
-/// duplicate an exact repeat, sequence numbers increasing.
+/// Every alert delivered once (after dedup), in order, with the same
+/// content, each duplicate an exact repeat but for `sent_at`, sequence
+/// numbers increasing.
 fn assert_exactly(r: &Receiver, sent: &[Alert]) {
     let got = r.got();
     let distinct = r.distinct();
     let bodies: Vec<&str> = distinct.iter().map(|g| g.body.as_str()).collect();
-    let want: Vec<String> = sent.iter().map(|a| a.to_json()).collect();
+    let want: Vec<String> = sent.iter().map(|a| expected_body(a, None)).collect();
     assert_eq!(
         bodies, want,
         "distinct deliveries differ from the alerts published"
@@ -423,4 +479,173 @@ async fn a_wrong_secret_is_refused_by_the_receiver_and_never_logged() {
     assert!(!json.contains("not-the-shared-secret"));
     drop(set);
     assert!(r.requests.load(Ordering::SeqCst) >= 2);
+}
+
+/// The verification example of docs/protocol.md ("Webhook"), run as an
+/// independent receiver would: secret and signature header as arguments,
+/// the raw body on stdin.
+const PY_VERIFY: &str = r#"
+import hashlib, hmac, sys
+secret, header = sys.argv[1].encode(), sys.argv[2]
+body = sys.stdin.buffer.read()
+expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+print("ok" if hmac.compare_digest(expected, header) else "BAD")
+"#;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn rfc3339_ms(s: &str) -> i64 {
+    humantime::parse_rfc3339(s)
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn the_body_names_vessels_and_zone_carries_node_schema_and_sent_at_and_verifies_independently(
+) {
+    let r = Receiver::start().await;
+    let outbox = tmp("context.sqlite");
+    let mut c = webhook(&r.url(), &outbox);
+    c.node = Some("lookout-mt-1".into());
+    let set = SinkSet::start(&[SinkConfig::Webhook(c)]).unwrap();
+    let a = common::alert(7, alerts::AlertKind::ZoneEnter, alerts::AlertState::Raised);
+    let ctx = alert_sinks::AlertContext {
+        vessel_name: Some("SEA \"STAR\" Ü".into()),
+        callsign: Some("9HA1234".into()),
+        ship_type: Some(70),
+        ship_type_text: Some("Cargo - all ships of this type".into()),
+        zone_name: Some("Malta SAR approaches".into()),
+        ..Default::default()
+    };
+    let before = now_ms();
+    set.publish_with(&a, ctx);
+    wait_until("the delivery", 30, || r.distinct().len() == 1).await;
+    let after = now_ms();
+    let g = r.got().remove(0);
+    let v: serde_json::Value = serde_json::from_str(&g.raw).unwrap();
+    assert_eq!(v["schema"], 2);
+    assert_eq!(g.schema_header, "2");
+    assert_eq!(v["node"], "lookout-mt-1");
+    assert_eq!(v["vessel_name"], "SEA \"STAR\" Ü");
+    assert_eq!(v["callsign"], "9HA1234");
+    assert_eq!(v["ship_type"], 70);
+    assert_eq!(v["ship_type_text"], "Cargo - all ships of this type");
+    assert_eq!(v["zone_name"], "Malta SAR approaches");
+    assert_eq!(v["zone"], "sar-malta");
+    assert!(v["other_vessel_name"].is_null() && v["other_mmsi"].is_null());
+    // Every field of the alert is still there, unchanged (schema 1 readers
+    // keep working).
+    let alert_json: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+    for (k, want) in alert_json.as_object().unwrap() {
+        assert_eq!(&v[k], want, "{k}");
+    }
+    let sent_at = v["sent_at"].as_str().unwrap();
+    assert_eq!(g.sent_at, sent_at);
+    assert!(sent_at.ends_with('Z') && sent_at.contains('.'), "{sent_at}");
+    let t = rfc3339_ms(sent_at);
+    assert!((before..=after).contains(&t), "{before} <= {t} <= {after}");
+    // The signature, checked independently: HMAC-SHA256 by hand here, and
+    // the documented Python example.
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(g.raw.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(g.signature, format!("sha256={hex}"));
+    let py = tokio::task::spawn_blocking(move || {
+        let ok = python::run(PY_VERIFY, &[SECRET, &g.signature], g.raw.as_bytes());
+        let bad = python::run(
+            PY_VERIFY,
+            &[SECRET, &g.signature],
+            g.raw.replacen("9HA1234", "9HA1235", 1).as_bytes(),
+        );
+        (ok, bad)
+    })
+    .await
+    .unwrap();
+    assert_eq!(py.0.trim(), "ok");
+    assert_eq!(py.1.trim(), "BAD");
+    set.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_retry_has_its_own_sent_at_and_signature() {
+    let r = Receiver::start().await;
+    r.mode.store(ERROR_500, Ordering::SeqCst);
+    let outbox = tmp("retry-sent-at.sqlite");
+    let set = SinkSet::start(&[SinkConfig::Webhook(webhook(&r.url(), &outbox))]).unwrap();
+    set.publish_all(&alerts(1, 1));
+    wait_until("two refused attempts", 30, || {
+        r.attempts.lock().unwrap().len() >= 2
+    })
+    .await;
+    r.mode.store(OK, Ordering::SeqCst);
+    wait_until("the delivery", 30, || r.distinct().len() == 1).await;
+    let bodies = r.attempts.lock().unwrap().clone();
+    let split: Vec<(String, String)> = bodies.iter().map(|b| split_sent_at(b.as_bytes())).collect();
+    assert!(split.windows(2).all(|w| w[0].0 == w[1].0), "same content");
+    assert!(
+        split
+            .windows(2)
+            .all(|w| rfc3339_ms(&w[0].1) < rfc3339_ms(&w[1].1)),
+        "sent_at increases: {split:?}"
+    );
+    set.shutdown().await;
+}
+
+#[tokio::test]
+async fn rows_stored_by_an_older_version_are_still_delivered_as_schema_2() {
+    let r = Receiver::start().await;
+    let outbox = tmp("legacy.sqlite");
+    let old = alerts(1, 3);
+    {
+        // What a version before schema 2 stored: the bare alert.
+        let mut o = alert_sinks::outbox::Outbox::open(&outbox, 100).unwrap();
+        let rows: Vec<(String, String, String)> = old
+            .iter()
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    alert_sinks::webhook::state_str(a.state).to_string(),
+                    a.to_json(),
+                )
+            })
+            .collect();
+        o.insert(
+            rows.iter()
+                .map(|(i, s, b)| (i.as_str(), s.as_str(), b.as_str())),
+        )
+        .unwrap();
+    }
+    let mut c = webhook(&r.url(), &outbox);
+    c.node = Some("node-b".into());
+    let set = SinkSet::start(&[SinkConfig::Webhook(c)]).unwrap();
+    set.publish_all(&alerts(4, 4));
+    wait_until("old rows and the new one", 30, || r.distinct().len() == 4).await;
+    let got = r.distinct();
+    for (g, a) in got.iter().zip(alerts(1, 4)) {
+        let v: serde_json::Value = serde_json::from_str(&g.raw).unwrap();
+        assert_eq!(g.id, a.id);
+        assert_eq!(v["schema"], 2);
+        assert_eq!(v["node"], "node-b");
+        assert!(v.get("vessel_name").is_some_and(|n| n.is_null()));
+        assert!(v["sent_at"].is_string());
+        let alert_json: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+        for (k, want) in alert_json.as_object().unwrap() {
+            assert_eq!(&v[k], want, "{k}");
+        }
+    }
+    assert_eq!(r.bad_signatures.load(Ordering::SeqCst), 0);
+    set.shutdown().await;
 }

@@ -105,7 +105,9 @@ pub fn router(state: AppState) -> Router {
 /// size limit the handlers' body reads obey.
 ///
 /// `web` answers every path the API does not claim (the web client's
-/// files, from a folder or built into the binary). Outermost, when
+/// files, from a folder or built into the binary; the server crate puts
+/// its `/v0/stream` route, the aisstream.io-compatible WebSocket, in front
+/// of them, so these limits apply to it too). Outermost, when
 /// `[auth] cors_origins` lists any, CORS answers browsers' preflights.
 pub fn app(state: AppState, web: Option<Router>) -> Router {
     let hub = state.hub.clone();

@@ -144,6 +144,8 @@ pub struct SubState {
     pub filter: Filter,
     pub interval: std::time::Duration,
     pub channels: Channels,
+    /// Alerts only where the boxes hold their position (`"alerts":"area"`).
+    pub alerts_area: bool,
     /// Union of the boxes `[min_lon, min_lat, max_lon, max_lat]` (whole
     /// longitude range when a box crosses the antimeridian): a quick reject.
     bound: [f64; 4],
@@ -205,7 +207,18 @@ pub struct ClientInner {
     pub sources: Option<Arc<str>>,
     /// Contact/incident changes and snapshots due (`crate::sar_channel`).
     pub sar: crate::sar_channel::SarQueue,
+    /// Ids of the alerts sent to this client while it had an area-filtered
+    /// alerts subscription: their later changes are sent wherever they
+    /// are, so an alert shown is never left without its clearing
+    /// (bounded: forgotten beyond [`MAX_AREA_ALERT_IDS`]).
+    pub area_alert_ids: std::collections::HashSet<Arc<str>>,
 }
+
+/// An alert's id and position (`lon`, `lat`), for the area filter.
+type AlertPlace = (Option<Arc<str>>, Option<(f64, f64)>);
+
+/// Alert ids remembered per client for the area filter.
+pub const MAX_AREA_ALERT_IDS: usize = 10_000;
 
 impl ClientInner {
     /// Bytes of vessel changes waiting for this client.
@@ -488,6 +501,7 @@ impl Hub {
             filter: s.filter,
             interval: s.interval,
             channels: s.channels,
+            alerts_area: s.alerts_area,
             pending: PendingMap::default(),
             pending_bytes: 0,
             needs_snapshot: s.channels.vessels,
@@ -698,10 +712,48 @@ impl Hub {
     /// channel.
     pub fn publish_alert(&self, alert_json: Arc<str>) {
         self.stats.alerts_published.fetch_add(1, Ordering::Relaxed);
+        // Id and position, read once if a client filters by area.
+        let mut where_: Option<AlertPlace> = None;
+        let mut locate = || {
+            where_
+                .get_or_insert_with(|| {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&alert_json).unwrap_or_default();
+                    let id = v["id"].as_str().map(Arc::from);
+                    let pos = v["lon"].as_f64().zip(v["lat"].as_f64());
+                    (id, pos)
+                })
+                .clone()
+        };
         for c in self.clients().iter() {
             let mut inner = c.lock();
             if !inner.subs.iter().any(|s| s.channels.alerts) {
                 continue;
+            }
+            if inner
+                .subs
+                .iter()
+                .any(|s| s.channels.alerts && s.alerts_area)
+            {
+                let (id, pos) = locate();
+                let wanted = inner.subs.iter().any(|s| {
+                    s.channels.alerts
+                        && (!s.alerts_area
+                            || pos.is_none_or(|(lon, lat)| {
+                                s.bboxes.iter().any(|b| b.contains(lon, lat))
+                            }))
+                }) || id
+                    .as_ref()
+                    .is_some_and(|id| inner.area_alert_ids.contains(id));
+                if !wanted {
+                    continue;
+                }
+                if let Some(id) = id {
+                    if inner.area_alert_ids.len() >= MAX_AREA_ALERT_IDS {
+                        inner.area_alert_ids.clear();
+                    }
+                    inner.area_alert_ids.insert(id);
+                }
             }
             if inner.alerts.len() >= self.limits.max_queued_alerts {
                 inner.alerts.pop_front();
@@ -803,6 +855,7 @@ mod tests {
             filter: Filter::default(),
             interval: std::time::Duration::from_secs(1),
             channels: Channels::DEFAULT,
+            alerts_area: false,
         }
     }
 

@@ -208,6 +208,9 @@ pub struct Subscribe {
     pub filter: Filter,
     pub interval: Duration,
     pub channels: Channels,
+    /// `"alerts":"area"`: alerts only where a box of this subscription
+    /// holds their position (default `"all"`: every alert).
+    pub alerts_area: bool,
 }
 
 /// A checked client message.
@@ -268,6 +271,7 @@ struct RawSubscribe {
     filter: Option<Filter>,
     max_rate_hz: Option<f64>,
     channels: Option<Vec<String>>,
+    alerts: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +334,22 @@ pub fn parse(text: &str, limits: &Limits) -> Result<ClientMessage, ProtocolError
             format!("unknown message type {other:?} (expected subscribe, unsubscribe or ack)"),
         )),
     }
+}
+
+/// The subscription id of a `subscribe` or `unsubscribe` frame that was
+/// refused, when it has a usable one (1–64 characters, no control or
+/// bidirectional formatting characters), so the error can name it.
+pub fn request_id(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    if !matches!(
+        v.get("type").and_then(|t| t.as_str()),
+        Some("subscribe" | "unsubscribe")
+    ) {
+        return None;
+    }
+    let id = v.get("id")?.as_str()?;
+    (!id.is_empty() && id.len() <= 64 && check_name("subscription id", id).is_ok())
+        .then(|| id.to_string())
 }
 
 /// An id without control or bidirectional formatting characters.
@@ -397,6 +417,16 @@ fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolEr
             c
         }
     };
+    let alerts_area = match raw.alerts.as_deref() {
+        None | Some("all") => false,
+        Some("area") => true,
+        Some(other) => {
+            return Err(ProtocolError::new(
+                "bad_request",
+                format!("alerts must be \"all\" or \"area\", not {other:?}"),
+            ))
+        }
+    };
     Ok(Subscribe {
         id: raw.id,
         bboxes,
@@ -405,6 +435,7 @@ fn subscribe(raw: RawSubscribe, limits: &Limits) -> Result<Subscribe, ProtocolEr
         // overflow the Duration, or the Instant it is added to, and panic.
         interval: Duration::from_secs_f64((1.0 / rate).min(MAX_INTERVAL_SECS)),
         channels,
+        alerts_area,
     })
 }
 
@@ -446,6 +477,36 @@ mod tests {
         assert_eq!(s.interval, Duration::from_secs(1));
         assert_eq!(s.channels, Channels::DEFAULT);
         assert_eq!(s.bboxes.len(), 1);
+        assert!(!s.alerts_area);
+        let ClientMessage::Subscribe(s) =
+            p(r#"{"type":"subscribe","id":"s1","bbox":[10,30,20,40],"alerts":"area"}"#).unwrap()
+        else {
+            panic!()
+        };
+        assert!(s.alerts_area);
+        assert_eq!(
+            p(r#"{"type":"subscribe","id":"s1","alerts":"near"}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+    }
+
+    #[test]
+    fn refused_subscribes_name_their_id_when_usable() {
+        let id = |s: &str| request_id(s);
+        assert_eq!(
+            id(r#"{"type":"subscribe","id":"map","bbox":[0,10,1,5]}"#).as_deref(),
+            Some("map")
+        );
+        assert_eq!(
+            id(r#"{"type":"unsubscribe","id":"x"}"#).as_deref(),
+            Some("x")
+        );
+        assert_eq!(id(r#"{"type":"subscribe","id":"a\u202Eb"}"#), None);
+        assert_eq!(id(r#"{"type":"subscribe","id":7}"#), None);
+        assert_eq!(id(r#"{"type":"ack","id":"x"}"#), None);
+        assert_eq!(id("{nope"), None);
     }
 
     #[test]

@@ -17,7 +17,11 @@
 //! memory as one text, and a client that stops reading holds one part in
 //! flight. Only the first part of a snapshot has type `snapshot`; the others
 //! are `update`s numbered by `"part"` (1, 2, …), and every part but the last
-//! (of a snapshot or of a large update) carries `"more":true`.
+//! (of a snapshot or of a large update) carries `"more":true`. A large
+//! update's parts all carry `"part"` (0, 1, …). Every vessel message
+//! carries `"gen"`, the generation of its subscription (new with each
+//! `subscribe`), and every JSON message the connection's `"seq"` (pings
+//! are WebSocket control frames, not messages).
 //!
 //! A write that does not complete within the stall timeout means the client
 //! has stopped reading: it is disconnected with close code 1013 and the
@@ -105,6 +109,8 @@ fn protocol_close(e: axum::Error) -> Option<(u16, &'static str)> {
 /// The rest of an update being sent in parts.
 struct UpdateParts {
     generation: u64,
+    /// The number of the next part.
+    part: u32,
     id: String,
     upserts: Vec<Arc<VesselWire>>,
     removed: Vec<u32>,
@@ -128,8 +134,10 @@ impl Outbox {
         Message::Text(body(self.seq).into())
     }
 
+    /// Queue a reply (a JSON object), numbered with the next `seq`.
     fn reply(&mut self, text: String) {
-        self.replies.push_back(Message::Text(text.into()));
+        let m = self.text(|seq| with_seq(&text, seq));
+        self.replies.push_back(m);
     }
 
     /// The next message to write, if any is ready.
@@ -239,6 +247,7 @@ impl Outbox {
                     }
                     self.update = Some(UpdateParts {
                         generation,
+                        part: 0,
                         id,
                         upserts,
                         removed,
@@ -278,14 +287,25 @@ impl Outbox {
             Vec::new()
         };
         let id = parts.id.clone();
+        let generation = parts.generation;
+        // Numbered only when cut: a whole update has no `part`.
+        let part = (parts.part > 0 || !last).then_some(parts.part);
+        parts.part += 1;
         if !last {
             self.update = Some(parts);
         }
-        Some(
-            self.text(|seq| {
-                vessels_message("update", &id, seq, &vessels, Some(&removed), None, !last)
-            }),
-        )
+        Some(self.text(|seq| {
+            vessels_message(
+                "update",
+                &id,
+                generation,
+                seq,
+                &vessels,
+                Some(&removed),
+                part,
+                !last,
+            )
+        }))
     }
 
     /// The next part of subscription `i`'s snapshot (None when the
@@ -329,7 +349,11 @@ impl Outbox {
             0 => ("snapshot", None, None),
             n => ("update", Some(&[][..]), Some(n)),
         };
-        Some(self.text(|seq| vessels_message(kind, id, seq, &vessels, removed, part, !done)))
+        Some(
+            self.text(|seq| {
+                vessels_message(kind, id, generation, seq, &vessels, removed, part, !done)
+            }),
+        )
     }
 
     /// When the next vessel message is due (far future when nothing is
@@ -357,12 +381,24 @@ impl Outbox {
     }
 }
 
-/// `{"type":KIND,"sub":ID,"seq":N,"vessels":[…]` (+ `"removed":[…]`) (+
-/// `"part":N` for the rest of a snapshot) (+ `"more":true`) `}`, splicing
-/// each vessel's pre-serialised JSON.
+/// A reply object with `"seq":N` added at its end.
+fn with_seq(json: &str, seq: u64) -> String {
+    match json.trim_end().strip_suffix('}') {
+        Some(head) if head.trim_end() != "{" => format!("{head},\"seq\":{seq}}}"),
+        Some(_) => format!("{{\"seq\":{seq}}}"),
+        None => json.to_string(),
+    }
+}
+
+/// `{"type":KIND,"sub":ID,"gen":G,"seq":N,"vessels":[…]` (+
+/// `"removed":[…]`) (+ `"part":N` for the rest of a snapshot or the parts
+/// of a cut update) (+ `"more":true`) `}`, splicing each vessel's
+/// pre-serialised JSON.
+#[allow(clippy::too_many_arguments)]
 fn vessels_message(
     kind: &str,
     id: &str,
+    generation: u64,
     seq: u64,
     vessels: &[Arc<VesselWire>],
     removed: Option<&[u32]>,
@@ -375,6 +411,8 @@ fn vessels_message(
     text.push_str(kind);
     text.push_str("\",\"sub\":");
     text.push_str(&serde_json::to_string(id).unwrap_or_default());
+    text.push_str(",\"gen\":");
+    text.push_str(&generation.to_string());
     text.push_str(",\"seq\":");
     text.push_str(&seq.to_string());
     text.push_str(",\"vessels\":[");
@@ -614,7 +652,7 @@ fn handle(
     limits: &protocol::Limits,
     subscribes: &mut VecDeque<Instant>,
 ) -> Result<Option<String>, (ProtocolError, Option<String>)> {
-    match protocol::parse(text, limits).map_err(|e| (e, None))? {
+    match protocol::parse(text, limits).map_err(|e| (e, protocol::request_id(text)))? {
         ClientMessage::Subscribe(s) => {
             let id = s.id.clone();
             let now = Instant::now();

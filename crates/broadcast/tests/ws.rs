@@ -963,3 +963,255 @@ async fn a_large_snapshot_arrives_in_parts_that_add_up_to_every_vessel() {
     assert_eq!(seen.len(), 3000);
     assert!(!seen.contains(&99_999));
 }
+
+/// Every text message until (and with) the first for which `stop` holds.
+async fn until(ws: &mut Ws, stop: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let v = next(ws).await;
+        let done = stop(&v);
+        out.push(v);
+        if done {
+            return out;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_message_carries_seq_and_a_refused_subscribe_its_sub() {
+    let s = Server::start(Auth::disabled(), Limits::default()).await;
+    s.move_vessel(1, 12.5, 35.5);
+    let mut ws = connect(s.addr, None).await.unwrap();
+    let mut got = vec![next(&mut ws).await];
+    assert_eq!(got[0]["type"], "hello");
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"map","bbox":[11.0,37.0,16.0,34.0]}),
+    )
+    .await;
+    let e = next_of(&mut ws, "error").await;
+    assert_eq!(
+        (e["code"].as_str(), e["sub"].as_str()),
+        (Some("bad_bbox"), Some("map"))
+    );
+    got.push(e);
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"map","channels":["radar"]}),
+    )
+    .await;
+    let e = next(&mut ws).await;
+    assert_eq!(
+        (e["code"].as_str(), e["sub"].as_str()),
+        (Some("bad_request"), Some("map"))
+    );
+    got.push(e);
+    // An id that cannot be echoed is not.
+    send(&mut ws, json!({"type":"subscribe","id":"a\u{202E}b"})).await;
+    let e = next(&mut ws).await;
+    assert!(e["code"] == "bad_request" && e.get("sub").is_none(), "{e}");
+    got.push(e);
+    send(&mut ws, json!({"type":"unsubscribe","id":"nope"})).await;
+    let e = next(&mut ws).await;
+    assert_eq!(e["sub"], "nope");
+    got.push(e);
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"map","bbox":[11.0,34.0,16.0,37.0]}),
+    )
+    .await;
+    got.extend(until(&mut ws, |v| v["type"] == "snapshot").await);
+    send(&mut ws, json!({"type":"ack","alert_id":"a-1"})).await;
+    got.extend(until(&mut ws, |v| v["type"] == "acked").await);
+    s.hub
+        .publish_alert(r#"{"id":"a-2","lat":35.0,"lon":12.0}"#.into());
+    got.extend(until(&mut ws, |v| v["type"] == "alert").await);
+    send(&mut ws, json!({"type":"unsubscribe","id":"map"})).await;
+    got.extend(until(&mut ws, |v| v["type"] == "unsubscribed").await);
+    let seqs: Vec<u64> = got
+        .iter()
+        .map(|v| v["seq"].as_u64().unwrap_or_else(|| panic!("no seq: {v}")))
+        .collect();
+    let want: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert_eq!(seqs, want, "seq counts every message: {got:?}");
+}
+
+#[tokio::test]
+async fn a_large_update_comes_in_numbered_parts() {
+    let limits = Limits {
+        max_message_bytes: 16 * 1024,
+        ..Limits::default()
+    };
+    let s = Server::start(Auth::disabled(), limits).await;
+    s.move_vessel(5000, 12.0, 35.0);
+    let mut ws = connect(s.addr, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"s","bbox":[11.0,34.0,16.0,37.0],"max_rate_hz":20}),
+    )
+    .await;
+    let snap = next_of(&mut ws, "snapshot").await;
+    assert!(snap.get("part").is_none() && snap.get("more").is_none());
+    // One publication of 3000 vessels, and one leaving.
+    let mut changes: Vec<Change> = (0..3000)
+        .map(|m| {
+            let w = VesselWire::new(view(m, 12.0 + (m % 50) as f64 * 0.01, 35.0));
+            s.picture.vessels.lock().unwrap().insert(m, w.clone());
+            Change::Upsert(w)
+        })
+        .collect();
+    changes.push(Change::Remove(5000));
+    s.hub.publish(&changes);
+    let parts = until(&mut ws, |v| {
+        v["type"] == "update" && v.get("more").is_none()
+    })
+    .await;
+    assert!(parts.len() >= 10, "{} parts", parts.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, p) in parts.iter().enumerate() {
+        assert_eq!(p["type"], "update");
+        assert_eq!(
+            p["part"], i as u64,
+            "every part of a cut update is numbered"
+        );
+        assert_eq!(p["gen"], snap["gen"]);
+        let last = i + 1 == parts.len();
+        assert_eq!(p.get("more").is_some(), !last);
+        assert_eq!(mmsis(p, "removed"), if last { vec![5000] } else { vec![] });
+        for m in mmsis(p, "vessels") {
+            assert!(seen.insert(m), "vessel {m} sent twice");
+        }
+    }
+    assert_eq!(seen.len(), 3000);
+    // A small update is whole: no `part`.
+    s.move_vessel(1, 12.3, 35.1);
+    let up = next_of(&mut ws, "update").await;
+    assert!(up.get("part").is_none() && up.get("more").is_none(), "{up}");
+}
+
+#[tokio::test]
+async fn no_frame_of_a_replaced_subscription_follows_the_new_snapshot() {
+    let s = Arc::new(Server::start(Auth::disabled(), Limits::default()).await);
+    for m in 0..200 {
+        s.move_vessel(m, 12.0 + m as f64 * 0.01, 35.0); // the old box
+        s.move_vessel(1000 + m, -70.0 + m as f64 * 0.01, 40.0); // the new one
+    }
+    let mut ws = connect(s.addr, None).await.unwrap();
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"map","bbox":[11.0,34.0,16.0,37.0],"max_rate_hz":20}),
+    )
+    .await;
+    let first = next_of(&mut ws, "snapshot").await;
+    let g1 = first["gen"].as_u64().unwrap();
+    // Both boxes keep moving while the subscription is replaced.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mover = {
+        let (s, stop) = (s.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut round = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                round += 1;
+                for m in 0..200 {
+                    let d = (round % 10) as f64 * 0.001;
+                    s.move_vessel(m, 12.0 + m as f64 * 0.01 + d, 35.0);
+                    s.move_vessel(1000 + m, -70.0 + m as f64 * 0.01 + d, 40.0);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    send(
+        &mut ws,
+        json!({"type":"subscribe","id":"map","bbox":[-75.0,35.0,-65.0,45.0],"max_rate_hz":20}),
+    )
+    .await;
+    let before = until(&mut ws, |v| v["type"] == "snapshot").await;
+    let snap = before.last().unwrap();
+    let g2 = snap["gen"].as_u64().unwrap();
+    assert!(g2 > g1, "a new subscribe, a new generation");
+    for v in &before[..before.len() - 1] {
+        if v["sub"] == "map" {
+            assert_eq!(
+                v["gen"], g1,
+                "before the new snapshot: the old one's frames"
+            );
+        }
+    }
+    let deadline = Instant::now() + Duration::from_millis(700);
+    let mut updates = 0;
+    while Instant::now() < deadline {
+        let v = next(&mut ws).await;
+        if v["sub"] == "map" {
+            assert_eq!(v["gen"], g2, "{v}");
+            assert!(mmsis(&v, "vessels").iter().all(|m| *m >= 1000), "{v}");
+            updates += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    mover.await.unwrap();
+    assert!(updates >= 3, "{updates} updates of the new subscription");
+}
+
+#[tokio::test]
+async fn alerts_are_for_the_whole_world_unless_the_subscription_asks_for_its_area() {
+    let s = Server::start(Auth::disabled(), Limits::default()).await;
+    let mut area = connect(s.addr, None).await.unwrap();
+    let mut all = connect(s.addr, None).await.unwrap();
+    send(
+        &mut area,
+        json!({"type":"subscribe","id":"map","bbox":[11.0,34.0,16.0,37.0],"alerts":"area"}),
+    )
+    .await;
+    send(
+        &mut all,
+        json!({"type":"subscribe","id":"map","bbox":[11.0,34.0,16.0,37.0]}),
+    )
+    .await;
+    next_of(&mut area, "snapshot").await;
+    next_of(&mut all, "snapshot").await;
+    let alert = |id: &str, pos: Option<(f64, f64)>, state: &str| -> Arc<str> {
+        let mut v = json!({"id": id, "state": state, "kind": "distress_beacon"});
+        if let Some((lon, lat)) = pos {
+            v["lon"] = json!(lon);
+            v["lat"] = json!(lat);
+        }
+        v.to_string().into()
+    };
+    s.hub
+        .publish_alert(alert("a-in", Some((12.0, 35.0)), "raised"));
+    s.hub
+        .publish_alert(alert("a-out", Some((-70.0, 40.0)), "raised"));
+    s.hub.publish_alert(alert("a-nowhere", None, "raised"));
+    // The beacon in the area drifts out: its changes still come.
+    s.hub
+        .publish_alert(alert("a-in", Some((17.0, 35.0)), "updated"));
+    s.hub
+        .publish_alert(alert("a-out", Some((-70.0, 40.1)), "cleared"));
+    s.hub
+        .publish_alert(alert("a-end", Some((13.0, 36.0)), "raised"));
+    let ids = |msgs: Vec<Value>| -> Vec<String> {
+        msgs.iter()
+            .filter(|v| v["type"] == "alert")
+            .map(|v| {
+                format!(
+                    "{}/{}",
+                    v["alert"]["id"].as_str().unwrap(),
+                    v["alert"]["state"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let is_end = |v: &Value| v["type"] == "alert" && v["alert"]["id"] == "a-end";
+    assert_eq!(
+        ids(until(&mut area, is_end).await),
+        [
+            "a-in/raised",
+            "a-nowhere/raised",
+            "a-in/updated",
+            "a-end/raised"
+        ]
+    );
+    assert_eq!(ids(until(&mut all, is_end).await).len(), 6);
+}

@@ -3,7 +3,8 @@
 //! ```text
 //! Engine::take_relayed() ─▶ OutputSet::send ─▶ NmeaTcp  (OpenCPN, chartplotters: `listen`)
 //!                                          ├─▶ NmeaUdp  (a `target` host:port)
-//!                                          └─▶ CotOutput (a TAK server: tracks, contacts, incidents)
+//!                                          ├─▶ CotOutput (a TAK server: tracks, contacts, incidents)
+//!                                          └─▶ AisStream (aisstream.io-compatible `/v0/stream` sessions)
 //! ```
 //!
 //! Each output sits behind the [`Output`] trait and has its own serde
@@ -16,8 +17,11 @@
 //!   0183 sentences, with or without TAG blocks.
 //! * [`nmea_tcp`]: the TCP server output; [`nmea_udp`]: the UDP one.
 //! * [`cot`]: Cursor-on-Target to a TAK server (TCP, TLS, UDP).
+//! * [`aisstream`]: the aisstream.io-compatible feed (always on with the
+//!   server; the WebSocket is `crates/server/src/aisstream.rs`).
 //! * [`set`]: the configured outputs together.
 
+pub mod aisstream;
 pub mod config;
 pub mod cot;
 pub mod filter;
@@ -50,6 +54,11 @@ pub trait Output: Send + Sync {
     /// Deliver a search pattern as a route, where the output can carry one
     /// (never blocks; the default: not at all).
     fn send_route(&self, _route: &route::Route) {}
+    /// Does it need the engine to keep payloads ([`engine::Engine::relay`])
+    /// now? (The aisstream feed only while a session is open.)
+    fn wants_relay(&self) -> bool {
+        true
+    }
     /// Stop accepting and close connections.
     fn shutdown(&self);
 }

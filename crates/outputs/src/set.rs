@@ -110,6 +110,17 @@ impl OutputSet {
         self.outputs.is_empty()
     }
 
+    /// Add an output that is not configured (the aisstream feed), after
+    /// the configured ones.
+    pub fn push(&mut self, o: Box<dyn Output>) {
+        self.outputs.push(o);
+    }
+
+    /// Does any output need the engine's relayed messages now?
+    pub fn wants_relay(&self) -> bool {
+        self.outputs.iter().any(|o| o.wants_relay())
+    }
+
     /// Hand relayed items to every output (never blocks).
     pub fn send(&self, items: &[Relayed]) {
         if items.is_empty() {

@@ -228,9 +228,28 @@ impl LookoutConfig {
                 if w.outbox.as_os_str().is_empty() {
                     w.outbox = db.to_path_buf();
                 }
+                if w.node.is_none() {
+                    w.node = Some(self.node_name());
+                }
             }
         }
         sinks
+    }
+
+    /// This server's name for integrators (the webhook body's `node`):
+    /// `[bus] node` when a bus is configured or the node was named, else
+    /// the host name (else "lookout").
+    pub fn node_name(&self) -> String {
+        if self.bus.url.is_some() || self.bus.node != "lookout" {
+            return self.bus.node.clone();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| self.bus.node.clone())
     }
 
     /// Read and check a configuration file; errors name the file.
@@ -334,6 +353,57 @@ mod tests {
             Path::new("data/lookout.db")
         );
         cfg.check().unwrap();
+    }
+
+    #[test]
+    fn webhook_node_is_the_bus_node_or_the_host_name() {
+        let named: LookoutConfig = toml::from_str(
+            r#"
+            [bus]
+            node = "mt-rcc-1"
+            [[sinks]]
+            type = "webhook"
+            name = "rcc"
+            url = "https://rcc.example/alerts"
+            secret_env = "RCC_SECRET"
+            [[sinks]]
+            type = "webhook"
+            name = "ngo"
+            url = "https://ngo.example/alerts"
+            secret_env = "NGO_SECRET"
+            node = "lookout-for-ngo"
+            "#,
+        )
+        .unwrap();
+        let nodes: Vec<_> = named
+            .sinks_with_outbox(Path::new("x.db"))
+            .into_iter()
+            .map(|s| match s {
+                alert_sinks::SinkConfig::Webhook(w) => w.node,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            nodes,
+            vec![Some("mt-rcc-1".to_string()), Some("lookout-for-ngo".into())]
+        );
+        let host = LookoutConfig::default().node_name();
+        assert!(!host.is_empty() && host.trim() == host, "{host:?}");
+    }
+
+    #[test]
+    fn sinks_are_a_top_level_array_not_under_alerts() {
+        let e = toml::from_str::<LookoutConfig>(
+            r#"
+            [[alerts.sinks]]
+            type = "json_lines"
+            name = "journal"
+            path = "-"
+            "#,
+        )
+        .map(|_| ())
+        .expect_err("[[alerts.sinks]] is refused");
+        assert!(e.to_string().contains("sinks"), "{e}");
     }
 
     #[test]

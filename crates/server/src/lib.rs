@@ -51,6 +51,7 @@
 //! - `roles` — the cluster roles (ingest, core, edge) on the bus, and
 //!   sharing between organisations.
 
+mod aisstream;
 pub mod config;
 mod coverage_push;
 mod history;

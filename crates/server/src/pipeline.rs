@@ -205,7 +205,7 @@ impl Pipeline {
             return;
         }
         for a in alerts {
-            self.state.sinks.publish(&a);
+            self.state.publish_to_sinks(&a);
             self.hub.publish_alert(a.to_json().into());
         }
     }

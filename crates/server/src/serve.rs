@@ -161,16 +161,20 @@ impl Server {
             alert_sinks::SinkSet::start(&cfg.sinks_with_outbox(&db_path))
                 .map_err(|e| e.to_string())?,
         );
-        let outputs = Arc::new(
-            outputs::OutputSet::start_with(
-                &cfg.outputs,
-                &outputs::cot::Context {
-                    node: cfg.bus.node.clone(),
-                    replay: mode != Mode::Live,
-                },
-            )
-            .await?,
-        );
+        let mut output_set = outputs::OutputSet::start_with(
+            &cfg.outputs,
+            &outputs::cot::Context {
+                node: cfg.bus.node.clone(),
+                replay: mode != Mode::Live,
+            },
+        )
+        .await?;
+        // The aisstream.io-compatible feed (/v0/stream) is always there; it
+        // asks the engine for payloads only while a client is connected.
+        let configured_outputs = !output_set.is_empty();
+        let aisstream = outputs::aisstream::AisStream::new();
+        output_set.push(Box::new(aisstream.clone()));
+        let outputs = Arc::new(output_set);
         let registry = Arc::new(SourceRegistry::default());
         let (line_queue, rx) = queue::channel(cfg.ingest.queue_capacity, registry.clone());
         let (trigger, shutdown) = source::shutdown_pair();
@@ -220,6 +224,16 @@ impl Server {
         state
             .restore_api_zones(api_zones)
             .map_err(|e| format!("zones created over the API: {e}"))?;
+        // Relay on while an aisstream client listens (always, with
+        // configured outputs: then it is on already).
+        if !configured_outputs {
+            let weak = Arc::downgrade(&state);
+            aisstream.on_active(move |on| {
+                if let Some(st) = weak.upgrade() {
+                    st.engine_mut().relay(on);
+                }
+            });
+        }
         // The CoT outputs put the open contacts and incidents on TAK maps.
         let weak = Arc::downgrade(&state);
         outputs.set_markers(Arc::new(move || {
@@ -274,7 +288,7 @@ impl Server {
 
         // The re-broadcast outputs get messages from here on (not those of
         // the restore above, which went out when they were received).
-        state.engine_mut().relay(!outputs.is_empty());
+        state.engine_mut().relay(outputs.wants_relay());
         let pipeline = Pipeline::new(
             state.clone(),
             hub.clone(),
@@ -373,6 +387,18 @@ impl Server {
             }
         );
         let web = crate::web::router(&crate::web::choose(opts.web_root.clone()));
+        // /v0/stream in front of the web client's files: the same
+        // connection limits and middleware as the API.
+        let stream = crate::aisstream::router(
+            aisstream,
+            app.auth.clone(),
+            *hub.limits(),
+            app.shutdown.clone(),
+        );
+        let web = Some(match web {
+            Some(w) => stream.merge(w),
+            None => stream,
+        });
         // HTTP and WebSocket are served from here on; they stop (and tell the
         // WebSocket clients) when the shutdown handle fires.
         let stop = Arc::new(tokio::sync::watch::channel(false).0);

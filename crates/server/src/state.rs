@@ -97,6 +97,51 @@ impl LiveState {
     pub fn picture(&self) -> PictureRead<'_> {
         PictureRead(self.engine())
     }
+
+    /// What the picture knows about an alert now (vessel names, call
+    /// signs, ship types, the zone's name), for the sinks. Takes the
+    /// engine's read lock briefly: call without holding it.
+    pub fn sink_context(&self, a: &alerts::Alert) -> alert_sinks::AlertContext {
+        alert_context(&self.picture(), a)
+    }
+
+    /// Hand an alert change to the sinks, with its context from the
+    /// picture (call without holding the engine's lock).
+    pub fn publish_to_sinks(&self, a: &alerts::Alert) {
+        if self.sinks.is_empty() {
+            return;
+        }
+        let ctx = self.sink_context(a);
+        self.sinks.publish_with(a, ctx);
+    }
+}
+
+/// The [`alert_sinks::AlertContext`] of an alert, from a picture.
+pub fn alert_context(p: &Picture, a: &alerts::Alert) -> alert_sinks::AlertContext {
+    let info = |mmsi: u32| p.vessel(mmsi).and_then(|v| v.info.as_deref());
+    let text = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let me = info(a.mmsi);
+    let other = a.other_mmsi.and_then(info);
+    let ship_type = me.and_then(|i| i.ship_type);
+    alert_sinks::AlertContext {
+        vessel_name: me.and_then(|i| text(&i.name)),
+        callsign: me.and_then(|i| text(&i.callsign)),
+        ship_type,
+        ship_type_text: ship_type.map(|t| lookout_ais::json::shiptype_text(t).to_string()),
+        other_vessel_name: other.and_then(|i| text(&i.name)),
+        other_callsign: other.and_then(|i| text(&i.callsign)),
+        other_ship_type: other.and_then(|i| i.ship_type),
+        zone_name: a.zone.as_deref().and_then(|id| {
+            let zones = p.zones();
+            zones.index_of(id).map(|i| zones.zone(i).name.clone())
+        }),
+        node: None,
+    }
 }
 
 /// Convert a protocol box to the picture's.
@@ -367,7 +412,7 @@ impl PictureApi for LiveState {
         drop(engine);
         // Durable before the client is told (kept across restarts).
         self.persist_ack(&alert).map_err(ApiError::storage)?;
-        self.sinks.publish(&alert);
+        self.publish_to_sinks(&alert);
         tracing::info!(alert = %alert.id, by = %who, "alert acknowledged");
         serde_json::to_value(alert).map_err(|e| ApiError::storage(e.to_string()))
     }
@@ -561,5 +606,84 @@ impl PictureApi for LiveState {
             "Alerts open now",
             ConstGauge::new(engine.open_count() as i64),
         );
+    }
+}
+
+#[cfg(test)]
+mod sink_context_tests {
+    use super::*;
+    use lookout_ais::{Decoder, DecoderOptions};
+    use spatial_index::PictureConfig;
+
+    #[test]
+    fn the_context_names_the_vessel_and_the_zone_from_the_picture() {
+        let zones = parse_str(
+            "test",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"malta-srr",
+                "properties":{"id":"malta-srr","name":"Malta SRR","kind":"sar_region"},
+                "geometry":{"type":"Polygon","coordinates":[[[11,33],[16,33],[16,37],[11,37],[11,33]]]}}]}"#,
+        )
+        .unwrap();
+        let mut p = Picture::new(PictureConfig::default(), ZoneIndex::new(zones).unwrap());
+        let mut d = Decoder::new(DecoderOptions::default());
+        for (tag, sentence) in [
+            (
+                "g:1-2-73,c:1700000010",
+                "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C",
+            ),
+            ("g:2-2-73", "!AIVDM,2,2,1,A,88888888880,2*25"),
+        ] {
+            let line = lookout_ais::encode::with_tag_block(tag, sentence);
+            d.decode_line(line.as_bytes(), |m| {
+                p.apply(&m, None);
+            })
+            .unwrap();
+        }
+        let v = p
+            .vessels()
+            .find(|v| v.info.as_ref().is_some_and(|i| i.name.is_some()))
+            .expect("the type 5 gave a name");
+        let info = v.info.as_deref().unwrap();
+        let alert = alerts::Alert {
+            id: "a-0000000000000001".into(),
+            kind: alerts::AlertKind::ZoneEnter,
+            mmsi: v.mmsi,
+            other_mmsi: Some(1),
+            zone: Some(Arc::from("malta-srr")),
+            time: 1_700_000_010_000,
+            lat: Some(35.0),
+            lon: Some(14.0),
+            severity: alerts::Severity::Warning,
+            message: "enters".into(),
+            state: AlertState::Raised,
+            raised_at: 1_700_000_010_000,
+            cleared_at: None,
+            acknowledged_by: None,
+            acknowledged_at: None,
+            note: None,
+        };
+        let c = alert_context(&p, &alert);
+        assert_eq!(
+            c.vessel_name.as_deref(),
+            info.name.as_deref().map(str::trim)
+        );
+        assert!(c.vessel_name.as_deref().is_some_and(|n| !n.is_empty()));
+        assert_eq!(
+            c.callsign.as_deref(),
+            info.callsign.as_deref().map(str::trim)
+        );
+        assert_eq!(c.ship_type, info.ship_type);
+        assert_eq!(
+            c.ship_type_text.as_deref(),
+            info.ship_type.map(lookout_ais::json::shiptype_text)
+        );
+        assert_eq!(c.zone_name.as_deref(), Some("Malta SRR"));
+        // An unknown other vessel and an unknown zone: nothing invented.
+        assert_eq!((c.other_vessel_name, c.other_ship_type), (None, None));
+        let gone = alerts::Alert {
+            zone: Some(Arc::from("deleted-zone")),
+            ..alert
+        };
+        assert_eq!(alert_context(&p, &gone).zone_name, None);
     }
 }

@@ -625,7 +625,7 @@ impl Core {
                 };
                 self.publish_json(subjects::alerts(a.kind.as_str()), &ev)
                     .await;
-                self.state.sinks.publish(a);
+                self.state.publish_to_sinks(a);
                 BusStats::add(&self.bus.stats.alerts_published, 1);
             }
             Ok(false) => BusStats::add(&self.bus.stats.alerts_deduplicated, 1),
@@ -633,7 +633,7 @@ impl Core {
                 // The bucket is unreachable: publishing twice is better than
                 // never raising a distress alert.
                 tracing::warn!("core: {e}; publishing the alert change anyway");
-                self.state.sinks.publish(a);
+                self.state.publish_to_sinks(a);
             }
         }
     }
