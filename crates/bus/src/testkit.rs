@@ -10,6 +10,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The JetStream file storage the test servers may reserve, bytes (1 TiB).
+/// By default nats-server allows 75 % of the disk's free space, and refuses
+/// a stream whose `max_bytes` (the raw stream's default is 10 GiB) does not
+/// fit in it — on a nearly full disk every cluster test would fail with
+/// "insufficient storage" though the tests store a few megabytes. Streams
+/// still only take the space they use.
+const JS_MAX_FILE_STORE: u64 = 1 << 40;
+
 /// A running nats-server.
 pub struct NatsServer {
     child: Child,
@@ -73,7 +81,7 @@ impl NatsServer {
         let mut f = std::fs::File::create(&conf).expect("nats.conf");
         write!(
             f,
-            "listen: \"127.0.0.1:{port}\"\njetstream {{ store_dir: \"{}\" }}\n{extra_config}\n",
+            "listen: \"127.0.0.1:{port}\"\njetstream {{ store_dir: \"{}\", max_file_store: {JS_MAX_FILE_STORE} }}\n{extra_config}\n",
             dir.join("js").display()
         )
         .expect("nats.conf");
@@ -121,7 +129,7 @@ impl NatsServer {
         std::fs::write(
             &conf,
             format!(
-                "listen: \"127.0.0.1:{}\"\njetstream {{ store_dir: \"{}\" }}\n{extra_config}\n",
+                "listen: \"127.0.0.1:{}\"\njetstream {{ store_dir: \"{}\", max_file_store: {JS_MAX_FILE_STORE} }}\n{extra_config}\n",
                 self.port,
                 self.dir.join("js").display()
             ),
