@@ -335,7 +335,8 @@ async fn search_planning_over_http() {
             "drift",
             "error_nm",
             "leeway",
-            "radius_nm"
+            "radius_nm",
+            "track"
         ]
     );
     let (e, r) = (f(&area["error_nm"]), f(&area["radius_nm"]));

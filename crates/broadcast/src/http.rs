@@ -984,7 +984,7 @@ where
     // area's answer carries one under `area` (the same as GET answers).
     let mut answer = p.answer;
     geoformat::geojson::normalize(&mut answer);
-    let answer = geo_members(answer, &["area"]);
+    let answer = geo_members(answer, &["area", "track"]);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], answer).into_response())
 }
 
@@ -1024,7 +1024,7 @@ async fn search_area(
     let n = q.n.map(|n| number("n", &n.to_string())).transpose()?;
     sar_call(&s, move |sar| sar.search_area(&id, n))
         .await
-        .map(|v| geo_members(v, &["area"]))
+        .map(|v| geo_members(v, &["area", "track"]))
 }
 
 /// A JSON answer whose members `keys` are GeoJSON: those normalized by
