@@ -671,15 +671,17 @@ describe('lookout web client', { timeout: 240000 }, () => {
     const max = Number(await slider.getAttribute('max'));
     assert.ok(max >= 1, `a datum track with several times: ${max}`);
     assert.match(await ip.locator('.inc-datum-at').textContent(), /\d\d:\d\dZ/);
-    await slider.fill('0');
-    const atLkp = await state(page, () => {
-      const m = document.querySelector('.datum-datum');
-      return m ? window.lookout.incidents.datumTrack().datum[window.lookout.incidents.datumIndex] : null;
+    // Where the datum marker is drawn in the search layer (canvas: no DOM element).
+    const marker = () => state(page, () => {
+      const m = window.lookout.incidents.searchLayer.getLayers().find((l) => l.options?.className === 'datum-datum');
+      return m ? [m.getLatLng().lng, m.getLatLng().lat] : null;
     });
+    await slider.fill('0');
+    const atLkp = await marker();
     assert.ok(atLkp, 'the datum marker is on the map');
     assert.ok(Math.abs(atLkp[1] - c.lat) < 1e-4 && Math.abs(atLkp[0] - c.lon) < 1e-4, `slider at 0 is the LKP: ${atLkp}`);
     await slider.fill(String(max));
-    const atEnd = await state(page, () => window.lookout.incidents.datumTrack().datum[window.lookout.incidents.datumIndex]);
+    const atEnd = await marker();
     assert.ok(Math.abs(atEnd[1] - area.datum.lat) < 1e-4 && Math.abs(atEnd[0] - area.datum.lon) < 1e-4, `slider at the end is the datum: ${atEnd}`);
     // A pattern for the assigned vessel.
     await until(() => ip.locator('.inc-plan-pattern').isVisible(), { what: 'the pattern form' });

@@ -100,8 +100,8 @@ sha256 = "${hash}"
     throw new Error(`lookout serve does not serve the built-in web client at / (${index.status}): run make build`);
   }
   return {
-    port: pub,
-    base: `http://127.0.0.1:${pub}`,
+    port,
+    base: `http://127.0.0.1:${port}`,
     log: () => log,
     /** Stop and start the server process on the same port. */
     async restart({ pause = 0 } = {}) {
