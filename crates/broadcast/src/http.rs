@@ -1183,8 +1183,14 @@ async fn sitrep(
     })
 }
 
-async fn metrics(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ApiError> {
+async fn metrics(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     authorize(&s, &h, Role::Viewer)?;
+    // Like every route: an unknown query parameter is a 400, not ignored.
+    params::parse::<NoParams>(raw.as_deref())?;
     // The process's own metrics under their standard names, the rest
     // prefixed `lookout_`.
     let mut root = Registry::default();

@@ -345,14 +345,14 @@ pub fn operations() -> Vec<Op> {
             "/metrics",
             "metrics",
             "server",
-            "Prometheus text: messages, vessels, clients, queue depths, drops, errors",
+            "Prometheus text: messages, vessels, clients, queue depths, drops, errors; OpenMetrics 1.0 when the Accept header asks for application/openmetrics-text",
             Viewer,
             vec![],
             None,
             vec![(
                 200,
                 text(
-                    "the Prometheus text format 0.0.4",
+                    "the Prometheus text format 0.0.4 (or OpenMetrics 1.0, application/openmetrics-text; version=1.0.0, when asked)",
                     "text/plain; version=0.0.4; charset=utf-8",
                 ),
             )],
