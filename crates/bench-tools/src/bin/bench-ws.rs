@@ -238,15 +238,33 @@ fn subscribe_msg(t: Target, v: View) -> String {
     }
 }
 
-/// Measure one text frame.
-fn measure(t: Target, text: &[u8], g: &Group, recv_ms: i64) {
+/// Is this Lookout frame part of a snapshot? A snapshot's first part has
+/// type `snapshot`; its later parts are `update`s, sent one after the other
+/// until the one without `"more":true`. (A large *update* is cut into
+/// parts too, each with `"part"`, so `"part"` alone does not tell.)
+/// `in_snapshot` is the connection's state, kept across frames.
+fn lookout_snapshot_part(text: &[u8], in_snapshot: &mut bool) -> bool {
+    let head = &text[..text.len().min(48)];
+    let tail = &text[text.len().saturating_sub(40)..];
+    let more = find(tail, b"\"more\":true").is_some();
+    if find(head, b"\"type\":\"snapshot\"").is_some() {
+        *in_snapshot = more;
+        return true;
+    }
+    if *in_snapshot && find(head, b"\"type\":\"update\"").is_some() {
+        *in_snapshot = more;
+        return true;
+    }
+    false
+}
+
+/// Measure one text frame (`snapshot`: a part of a snapshot, not counted).
+fn measure(t: Target, text: &[u8], g: &Group, recv_ms: i64, snapshot: bool) {
     let head = &text[..text.len().min(48)];
     let tail = &text[text.len().saturating_sub(40)..];
     let (is_update, key): (bool, &[u8]) = match t {
         Target::Lookout => {
-            // A snapshot, or a later part of one ("part":N): not counted.
-            if find(head, b"\"type\":\"snapshot\"").is_some() || find(tail, b"\"part\":").is_some()
-            {
+            if snapshot {
                 g.snapshots.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -321,6 +339,7 @@ async fn client(t: Target, url: String, view: View, group: usize, sh: Arc<Shared
         return;
     }
     let mut first = true;
+    let mut in_snapshot = false;
     while !sh.stop.load(Ordering::Relaxed) {
         let next = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
         let msg = match next {
@@ -345,9 +364,11 @@ async fn client(t: Target, url: String, view: View, group: usize, sh: Arc<Shared
                 first = false;
                 sh.first_frame.fetch_add(1, Ordering::Relaxed);
             }
+            let snapshot =
+                t == Target::Lookout && lookout_snapshot_part(text.as_bytes(), &mut in_snapshot);
             let phase = sh.phase.load(Ordering::Relaxed) as usize;
             if phase > 0 {
-                measure(t, text.as_bytes(), &sh.groups[group][phase], recv);
+                measure(t, text.as_bytes(), &sh.groups[group][phase], recv, snapshot);
             }
         }
     }
