@@ -166,6 +166,10 @@ async fn write(
 
 impl crate::Output for NmeaTcp {
     fn send(&self, items: &[Relayed]) {
+        // Nobody to send to: no framing at all (this runs per batch).
+        if lock(&self.clients).is_empty() {
+            return;
+        }
         let mut bytes = Vec::new();
         {
             let mut framer = lock(&self.framer);

@@ -173,7 +173,7 @@ impl OutputSet {
         let counters: CounterDefs = [
             (
                 "output_messages",
-                "Messages and own-asset fixes sent by the output (passed its filter)",
+                "Messages and own-asset fixes sent by the output (passed its filter; a TCP output with no client sends and counts nothing)",
                 |s| s.messages,
             ),
             (

@@ -38,6 +38,12 @@ pub async fn run(state: Arc<LiveState>, hub: Arc<Hub>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // No client connected: nothing to push, nothing to compute (the
+        // next client gets coverage from its first push or GET …/coverage).
+        if hub.client_count() == 0 {
+            sent.clear();
+            continue;
+        }
         let st = state.clone();
         let changed = tokio::task::spawn_blocking(move || {
             let Some(sar) = st.sar() else {
